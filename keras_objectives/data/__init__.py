@@ -1,0 +1,1 @@
+"""Text sources, vocabulary training, tokenization and packing."""

@@ -1,0 +1,1 @@
+"""Keras preprocessing layers that wrap `ops`, and trainable heads."""

@@ -1,0 +1,1 @@
+"""Pure TF functions on tensors. Explicit seeds, no Keras, no Python RNG."""

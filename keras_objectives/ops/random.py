@@ -1,0 +1,155 @@
+"""Counter-based, stateless random numbers keyed per example.
+
+Every random draw in the data path is a pure function of
+`(seed, epoch, example_id, position, stream)`. We hash those integers with a
+32-bit integer mixer (Wellons' `lowbias32`), so
+
+* the same key always gives the same numbers, on any worker, after a restart,
+  and whatever `num_parallel_calls` is;
+* a batched call and an unbatched call give *identical* numbers for the same
+  example (each row carries its own key), which `tf.random.stateless_*` cannot
+  do with one seed per call;
+* everything is plain dense TF ops, so it runs under XLA and on TPU hosts.
+
+`stream` separates independent uses inside one transform (selection scores,
+80/10/10 decisions, random replacement ids, ...): pass a different small
+integer for each.
+"""
+
+import tensorflow as tf
+
+_M1 = 0x7FEB352D
+_M2 = 0x846CA68B
+_GOLDEN = 0x9E3779B9
+
+
+def _u32(x):
+    x = tf.convert_to_tensor(x)
+    if x.dtype == tf.uint32:
+        return x
+    if x.dtype == tf.int64 or x.dtype == tf.uint64:
+        x = tf.cast(x, tf.int64)
+        lo = tf.cast(tf.bitwise.bitwise_and(x, 0xFFFFFFFF), tf.uint32)
+        hi = tf.cast(tf.bitwise.right_shift(x, 32), tf.uint32)
+        return tf.bitwise.bitwise_xor(lo, mix32(hi + _GOLDEN))
+    return tf.bitcast(tf.cast(x, tf.int32), tf.uint32)
+
+
+def mix32(x):
+    """Bijective avalanche mix of a uint32 tensor (`lowbias32`)."""
+    x = tf.convert_to_tensor(x, tf.uint32)
+    shift = tf.bitwise.right_shift
+    xor = tf.bitwise.bitwise_xor
+    x = xor(x, shift(x, tf.constant(16, tf.uint32)))
+    x = x * tf.constant(_M1, tf.uint32)
+    x = xor(x, shift(x, tf.constant(15, tf.uint32)))
+    x = x * tf.constant(_M2, tf.uint32)
+    x = xor(x, shift(x, tf.constant(16, tf.uint32)))
+    return x
+
+
+def combine(key, value):
+    """Fold an integer tensor `value` into a uint32 `key` (broadcasting)."""
+    key = _u32(key)
+    value = _u32(value)
+    return mix32(tf.bitwise.bitwise_xor(key, mix32(value + _GOLDEN)))
+
+
+def example_keys(seed, epoch, example_ids):
+    """Per-example uint32 keys from a run seed, an epoch and example ids.
+
+    Args:
+        seed: int or scalar integer tensor, the run seed.
+        epoch: scalar or `[batch]` integer tensor.
+        example_ids: scalar or `[batch]` integer tensor (int32 or int64).
+
+    Returns:
+        A uint32 tensor with the broadcast shape of `epoch` and `example_ids`.
+
+    Examples:
+
+    >>> a = example_keys(1, 0, [0, 1, 2])
+    >>> b = example_keys(1, 0, [0, 1, 2])
+    >>> bool(tf.reduce_all(a == b))
+    True
+    >>> bool(tf.reduce_any(a == example_keys(1, 1, [0, 1, 2])))
+    False
+    """
+    key = combine(tf.constant(0x5EED, tf.uint32), seed)
+    key = combine(key, epoch)
+    return combine(key, example_ids)
+
+
+def content_keys(token_ids):
+    """A uint32 key per row computed from its token ids (a content hash).
+
+    Used when a caller gives no `example_ids`: the transform is then still a
+    pure function of its input, but identical rows get identical noise.
+    """
+    token_ids = tf.convert_to_tensor(token_ids)
+    h = mix32(_u32(token_ids) + _GOLDEN)
+    length = tf.shape(token_ids)[-1]
+    pos = mix32(tf.cast(tf.range(length), tf.uint32) * tf.constant(
+        _GOLDEN, tf.uint32))
+    h = mix32(tf.bitwise.bitwise_xor(h, pos))
+    # Order-sensitive reduction: sum of position-mixed hashes (wraps mod 2^32).
+    return mix32(tf.reduce_sum(h, axis=-1))
+
+
+def random_bits(keys, length, stream=0):
+    """uint32 random bits of shape `keys.shape + [length]`.
+
+    Args:
+        keys: uint32 tensor of per-example keys (scalar or `[batch]`).
+        length: int or scalar tensor, the number of positions.
+        stream: int, separates independent uses of the same key.
+    """
+    keys = _u32(keys)
+    keys = combine(keys, tf.constant(stream, tf.int32))
+    positions = tf.cast(tf.range(length), tf.uint32)
+    return combine(keys[..., tf.newaxis], positions)
+
+
+def uniform(keys, length, stream=0):
+    """float32 uniforms in `[0, 1)` of shape `keys.shape + [length]`.
+
+    Examples:
+
+    >>> u = uniform(example_keys(0, 0, [3, 4]), 5)
+    >>> u.shape
+    TensorShape([2, 5])
+    >>> bool(tf.reduce_all((u >= 0.0) & (u < 1.0)))
+    True
+    """
+    bits = random_bits(keys, length, stream)
+    top24 = tf.bitwise.right_shift(bits, tf.constant(8, tf.uint32))
+    return tf.cast(top24, tf.float32) * (1.0 / 16777216.0)
+
+
+def randint(keys, length, maxval, stream=0):
+    """Integers uniform on `[0, maxval)`, shape `keys.shape + [length]`.
+
+    `maxval` may be a tensor broadcastable to the output. Bias is below
+    `maxval / 2**24`, negligible for vocabularies and sequence lengths.
+    """
+    u = uniform(keys, length, stream)
+    maxval = tf.cast(maxval, tf.float32)
+    out = tf.cast(tf.floor(u * maxval), tf.int32)
+    return tf.minimum(out, tf.cast(maxval, tf.int32) - 1)
+
+
+def scalar_uniform(keys, stream=0):
+    """One float32 uniform per key, shape `keys.shape`."""
+    return uniform(keys, 1, stream)[..., 0]
+
+
+def permutation(keys, length, stream=0):
+    """A uniformly random permutation of `range(length)` per key."""
+    bits = random_bits(keys, length, stream)
+    # Argsort of distinct-ish random values; ties (p ~ n^2 / 2^32) fall back to
+    # a stable order, which keeps the result deterministic.
+    values = tf.bitcast(
+        tf.bitwise.bitwise_xor(bits, tf.constant(0x80000000, tf.uint32)),
+        tf.int32,
+    )
+    return tf.argsort(values, axis=-1, stable=True)
