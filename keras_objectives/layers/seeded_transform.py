@@ -30,9 +30,14 @@ class SeededTransform(keras.layers.Layer):
 
     Args:
         seed: int or `None`. The run seed.
+        dupe_factor: int or `None`. `None` (default) is dynamic corruption
+            (RoBERTa): every epoch draws new noise. An int `k` is BERT's
+            original static masking with `dupe_factor=k`: only `k` distinct
+            corruptions of each example exist, and epoch `e` uses copy
+            `e % k`.
     """
 
-    def __init__(self, seed=None, **kwargs):
+    def __init__(self, seed=None, dupe_factor=None, **kwargs):
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
         # Preprocessing: no autocasting or conversion of our dict inputs.
@@ -42,16 +47,22 @@ class SeededTransform(keras.layers.Layer):
         if seed is None:
             seed = random.randint(0, 2**31 - 1)
         self.seed = check_int("seed", seed, minimum=0)
+        self.dupe_factor = check_int(
+            "dupe_factor", dupe_factor, minimum=1, allow_none=True
+        )
 
     def keys(self, features):
         """uint32 per-example keys of shape `[B]` for batched `features`."""
-        token_ids = features["token_ids"]
         if "example_ids" in features:
-            epoch = features.get("epoch", tf.zeros_like(features["example_ids"]))
-            return kr.example_keys(self.seed, epoch, features["example_ids"])
-        content = kr.content_keys(token_ids)
-        epoch = features.get("epoch", tf.zeros_like(content, tf.int32))
-        return kr.example_keys(self.seed, epoch, content)
+            ids = features["example_ids"]
+        else:
+            ids = kr.content_keys(features["token_ids"])
+        epoch = features.get("epoch", tf.zeros_like(ids))
+        if self.dupe_factor is not None:
+            epoch = tf.math.floormod(
+                tf.cast(epoch, tf.int64), self.dupe_factor
+            )
+        return kr.example_keys(self.seed, epoch, ids)
 
     def transform(self, features, keys):
         raise NotImplementedError
@@ -95,7 +106,11 @@ class SeededTransform(keras.layers.Layer):
         )
 
     def get_config(self):
-        return {**super().get_config(), "seed": self.seed}
+        return {
+            **super().get_config(),
+            "seed": self.seed,
+            "dupe_factor": self.dupe_factor,
+        }
 
 
 def passthrough(features, exclude=()):
