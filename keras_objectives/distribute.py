@@ -1,0 +1,115 @@
+"""One string picks the `tf.distribute` strategy; global-batch arithmetic.
+
+Anchor: TF Model Garden `official/common/distribute_utils.py`.
+"""
+
+import json
+import os
+
+import tensorflow as tf
+
+from keras_objectives.utils import check_choice
+
+STRATEGIES = (
+    "auto",
+    "cpu",
+    "one_device",
+    "mirrored",
+    "multi_worker_mirrored",
+    "tpu",
+)
+
+
+def _num_workers_from_tf_config():
+    try:
+        cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get(
+            "cluster", {}
+        )
+    except json.JSONDecodeError as e:
+        raise ValueError(
+            f"Invalid value in environment variable `TF_CONFIG`: {e}. It "
+            "must be JSON such as {'cluster': {'worker': ['host:port', ...]},"
+            " 'task': {'type': 'worker', 'index': 0}}."
+        ) from None
+    return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+
+
+def get_strategy(name="auto", devices=None, tpu=None):
+    """Return a `tf.distribute.Strategy` from one string.
+
+    Args:
+        name: `"auto"` (TPU if `tpu` is given, else multi-worker if
+            `TF_CONFIG` names several workers, else mirrored over all GPUs
+            if there are several, else the default strategy), `"cpu"` /
+            `"one_device"` (`OneDeviceStrategy` on the first GPU or the CPU),
+            `"mirrored"` (over `devices`, default all GPUs or the CPU),
+            `"multi_worker_mirrored"` (from `TF_CONFIG`) or `"tpu"`.
+        devices: optional list of device strings for `"mirrored"`, for
+            example `["/cpu:0", "/cpu:1"]`.
+        tpu: for `"tpu"`: `"local"` on a TPU VM, or a TPU name or
+            `grpc://` address.
+
+    Returns:
+        A `tf.distribute.Strategy`. Create the model, compile and fit inside
+        its `scope()`.
+
+    Examples:
+
+    >>> strategy = get_strategy("cpu")
+    >>> strategy.num_replicas_in_sync
+    1
+    """
+    check_choice("strategy", name, STRATEGIES)
+    if name == "auto":
+        if tpu:
+            name = "tpu"
+        elif _num_workers_from_tf_config() > 1:
+            name = "multi_worker_mirrored"
+        elif len(tf.config.list_logical_devices("GPU")) > 1:
+            name = "mirrored"
+        else:
+            return tf.distribute.get_strategy()
+    if name in ("cpu", "one_device"):
+        gpus = tf.config.list_logical_devices("GPU")
+        device = "/gpu:0" if (gpus and name == "one_device") else "/cpu:0"
+        return tf.distribute.OneDeviceStrategy(device)
+    if name == "mirrored":
+        if devices is None and not tf.config.list_logical_devices("GPU"):
+            devices = ["/cpu:0"]
+        return tf.distribute.MirroredStrategy(devices)
+    if name == "multi_worker_mirrored":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver(
+        tpu=tpu or "local"
+    )
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+
+
+def num_workers(strategy):
+    """The number of input pipelines (hosts) of `strategy`."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not hasattr(resolver, "cluster_spec"):
+        return 1
+    spec = resolver.cluster_spec().as_dict()
+    return max(1, len(spec.get("worker", [])) + len(spec.get("chief", [])))
+
+
+def per_replica_batch_size(global_batch_size, strategy):
+    """`global_batch_size / replicas`, or a clear error if it does not divide.
+
+    Examples:
+
+    >>> per_replica_batch_size(32, get_strategy("cpu"))
+    32
+    """
+    replicas = strategy.num_replicas_in_sync
+    if global_batch_size % replicas:
+        raise ValueError(
+            "Invalid value received for argument `global_batch_size`. "
+            f"Expected a multiple of the {replicas} replicas in sync. "
+            f"Received: global_batch_size={global_batch_size}. Use "
+            f"{(global_batch_size // replicas + 1) * replicas}."
+        )
+    return global_batch_size // replicas

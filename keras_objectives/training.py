@@ -1,0 +1,248 @@
+"""`train(config, workdir)`: pre-train one objective. Read top to bottom.
+
+text -> tokenize and pack (`data`) -> objective transform (seeded, per
+example) -> backbone + head inside `strategy.scope()` -> `model.fit` ->
+run dir: `config.json`, `metrics.csv`, `summary.json`, `tensorboard/`,
+`checkpoints/`. A killed run restarted with the same workdir resumes from
+its last checkpoint on the same stream of batches.
+"""
+
+import json
+import os
+import platform
+import time
+
+import keras
+import keras_hub
+import tensorflow as tf
+
+from keras_objectives import checkpointing
+from keras_objectives import config as config_lib
+from keras_objectives import data
+from keras_objectives import distribute
+from keras_objectives import objectives
+from keras_objectives.callbacks import RunLogger
+from keras_objectives.models import Pretrainer
+from keras_objectives.models.backbones import check_vocabulary
+from keras_objectives.models.backbones import make_backbone
+from keras_objectives.objectives.flops import ModelDims
+from keras_objectives.utils import atomic_write_json
+from keras_objectives.utils import check_int
+from keras_objectives.version import __version__
+
+
+def build_objective(config, corpus):
+    """The run's objective, bound to the corpus vocabulary."""
+    identifier = config["objective"]
+    if isinstance(identifier, dict):
+        identifier = {**identifier, "config": dict(identifier.get("config")
+                                                   or {})}
+        if identifier["config"].get("whole_word") and not identifier[
+                "config"].get("continuation_token_ids"):
+            identifier["config"]["continuation_token_ids"] = (
+                corpus.continuation_token_ids)
+    return objectives.get(
+        identifier,
+        special_tokens=corpus.special_tokens,
+        sequence_length=config["sequence_length"],
+        seed=config["seed"],
+    )
+
+
+def build_model(config, objective, vocabulary_size):
+    """Backbone + objective head, compiled. Call inside `strategy.scope()`."""
+    m, t = config["model"], config["training"]
+    backbone = make_backbone(
+        m["backbone"],
+        vocabulary_size=vocabulary_size,
+        attention_mode=objective.attention_mode,
+        document_masking=m["document_masking"],
+        num_layers=m["num_layers"],
+        num_heads=m["num_heads"],
+        hidden_dim=m["hidden_dim"],
+        intermediate_dim=m["intermediate_dim"],
+        max_sequence_length=m["max_sequence_length"],
+        dropout=m["dropout"],
+    )
+    check_vocabulary(backbone, objective.special_tokens)
+    model = Pretrainer(backbone, objective)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0,
+        decay_steps=max(1, t["steps"] - t["warmup_steps"]),
+        warmup_target=t["learning_rate"],
+        warmup_steps=t["warmup_steps"],
+        alpha=0.1,
+    )
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=schedule,
+        weight_decay=t["weight_decay"],
+        global_clipnorm=t["clipnorm"],
+    )
+    optimizer.exclude_from_weight_decay(
+        var_names=["bias", "gamma", "beta", "embeddings"]
+    )
+    model.compile(
+        optimizer=optimizer,
+        loss=objective.loss(),
+        weighted_metrics=objective.metrics(),
+        jit_compile=t["jit_compile"],
+    )
+    return model
+
+
+def train(config, workdir, verbose="auto"):
+    """Pre-train `config["objective"]` and write the run directory.
+
+    Args:
+        config: a nested dict from a recipe (`keras_objectives.config`).
+        workdir: the run directory. If it holds checkpoints of the same
+            config, training resumes from the newest one.
+        verbose: Keras `fit` verbosity (the progress bar).
+
+    Returns:
+        The `summary.json` dict.
+    """
+    config = config_lib.validate(config)
+    t = config["training"]
+    steps = check_int("training.steps", t["steps"], minimum=1)
+    per_ckpt = min(t["steps_per_checkpoint"], steps)
+    if steps % per_ckpt:
+        raise ValueError(
+            "Invalid value received for `training.steps_per_checkpoint`. "
+            f"Expected a divisor of training.steps={steps}. Received: "
+            f"training.steps_per_checkpoint={per_ckpt}."
+        )
+    batch = t["global_batch_size"]
+    if t["deterministic"]:
+        tf.config.experimental.enable_op_determinism()
+    if t["mixed_precision"]:
+        keras.mixed_precision.set_dtype_policy(t["mixed_precision"])
+    keras.utils.set_random_seed(config["seed"])
+
+    # 1. The run directory and its config; a resumed run must match it.
+    os.makedirs(workdir, exist_ok=True)
+    config_path = os.path.join(workdir, "config.json")
+    if os.path.exists(config_path):
+        with open(config_path) as f:
+            previous = json.load(f)
+        if previous != json.loads(json.dumps(config)):
+            raise ValueError(
+                f"The workdir {workdir!r} holds a run with a different "
+                "config. Use a new --workdir, or delete the old run."
+            )
+    atomic_write_json(config_path, config)
+
+    # 2. Strategy first: multi-worker must start before other TF work.
+    strategy = distribute.get_strategy(
+        config["strategy"], devices=config["devices"], tpu=config["tpu"]
+    )
+    distribute.per_replica_batch_size(batch, strategy)
+
+    # 3. Data: tokenize and pack once (cached), then the seeded stream.
+    d = config["data"]
+    corpus = data.prepare_corpus(
+        d["source"],
+        validation_source=d["validation_source"],
+        vocabulary_size=d["vocabulary_size"],
+        lowercase=d["lowercase"],
+        errors=d["errors"],
+        max_documents=d["max_documents"],
+    )
+    objective = build_objective(config, corpus)
+    special = corpus.special_tokens
+    train_rows = data.pack(corpus.train_token_ids, objective.raw_length,
+                           eos_id=special.eos_id, pad_id=special.pad_id)
+    valid_rows = data.pack(corpus.validation_token_ids, objective.raw_length,
+                           eos_id=special.eos_id, pad_id=special.pad_id)
+
+    # 4. Model and optimizer inside the strategy scope; resume if we can.
+    resume = checkpointing.latest(workdir)
+    start_step = resume[0] if resume else 0
+    with strategy.scope():
+        model = build_model(config, objective, special.vocabulary_size)
+        if resume:
+            checkpointing.restore(model, resume[1])
+    dims = ModelDims.from_backbone(model.backbone, config["sequence_length"])
+    accounting = objective.accounting(dims, batch)
+
+    train_ds = data.make_dataset(
+        train_rows, batch, seed=config["seed"],
+        start_example=start_step * batch, transform=objective,
+    )
+    valid_ds = data.make_dataset(
+        valid_rows, batch, seed=config["seed"], shuffle=False,
+        transform=objective,
+    )
+    eval_batches = min(t["eval_batches"],
+                       max(1, len(valid_rows["token_ids"]) // batch))
+
+    # 5. Fit. One Keras epoch = one checkpoint interval.
+    logger = RunLogger(workdir, per_ckpt, accounting,
+                       resume[2] if resume else {}, t["keep_checkpoints"])
+    callbacks = [
+        logger,
+        keras.callbacks.TensorBoard(os.path.join(workdir, "tensorboard")),
+    ]
+    started = time.perf_counter()
+    if start_step < steps:
+        model.fit(
+            train_ds,
+            epochs=steps // per_ckpt,
+            initial_epoch=start_step // per_ckpt,
+            steps_per_epoch=per_ckpt,
+            validation_data=valid_ds,
+            validation_steps=eval_batches,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+
+    # 6. Held-out loss and the summary.
+    held_out = model.evaluate(valid_ds, steps=eval_batches, verbose=0,
+                              return_dict=True)
+    final = logger.rows[-1] if logger.rows else {}
+    done = final.get("step", start_step)
+    tokens_per_second = (done * accounting["tokens_per_step"]
+                         / max(logger.train_time, 1e-9))
+    flops_per_second = tokens_per_second * (
+        accounting["flops_per_step"] / accounting["tokens_per_step"])
+    summary = {
+        "objective": objective.name,
+        "objective_config": _jsonable(objective.get_config()),
+        "status": "diverged" if logger.diverged else "completed",
+        "failure": logger.diverged,
+        "steps": done,
+        "final_loss": final.get("loss"),
+        "held_out_loss": held_out.get("loss"),
+        "held_out": held_out,
+        "tokens_seen": done * accounting["tokens_per_step"],
+        "loss_positions_seen": done * accounting["loss_positions_per_step"],
+        "training_flops": done * accounting["flops_per_step"],
+        "flops_per_step": accounting["flops_per_step"],
+        "tokens_per_second": tokens_per_second,
+        "flops_per_second": flops_per_second,
+        "mfu": (flops_per_second / t["peak_flops"]
+                if t["peak_flops"] else None),
+        "parameters": model.count_params(),
+        "backbone_parameters": model.backbone.count_params(),
+        "wall_time": logger.wall_time,
+        "session_wall_time": time.perf_counter() - started,
+        "seed": config["seed"],
+        "global_batch_size": batch,
+        "replicas": strategy.num_replicas_in_sync,
+        "mixed_precision": t["mixed_precision"],
+        "jit_compile": t["jit_compile"],
+        "corpus": corpus.stats,
+        "versions": {
+            "keras_objectives": __version__,
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "keras_hub": keras_hub.__version__,
+            "python": platform.python_version(),
+        },
+    }
+    atomic_write_json(os.path.join(workdir, "summary.json"), summary)
+    return summary
+
+
+def _jsonable(value):
+    return json.loads(json.dumps(value, default=str))
