@@ -246,3 +246,49 @@ def train(config, workdir, verbose="auto"):
 
 def _jsonable(value):
     return json.loads(json.dumps(value, default=str))
+
+
+def load_run(workdir, step=None, strategy=None):
+    """Rebuild a trained run: `(model, objective, corpus, config)`.
+
+    Args:
+        workdir: a run directory written by `train`.
+        step: the checkpoint step to load; `None` loads the newest.
+        strategy: optional strategy whose scope the model is built in.
+
+    Raises:
+        ValueError: the directory has no config or no checkpoint (for that
+            step), with the steps that exist.
+    """
+    config_path = os.path.join(workdir, "config.json")
+    if not os.path.isfile(config_path):
+        raise ValueError(
+            f"Invalid value received for argument `workdir`. Expected a run "
+            f"directory with a config.json. Received: workdir={workdir!r}"
+        )
+    with open(config_path) as f:
+        config = config_lib.validate(json.load(f))
+    available = checkpointing.list_checkpoints(workdir)
+    chosen = [p for s, p in available if step is None or s == step]
+    if not chosen:
+        raise ValueError(
+            f"Invalid value received for argument `step`. Expected one of "
+            f"the checkpoints in {workdir!r}: {[s for s, _ in available]}. "
+            f"Received: step={step}"
+        )
+    d = config["data"]
+    corpus = data.prepare_corpus(
+        d["source"],
+        validation_source=d["validation_source"],
+        vocabulary_size=d["vocabulary_size"],
+        lowercase=d["lowercase"],
+        errors=d["errors"],
+        max_documents=d["max_documents"],
+    )
+    objective = build_objective(config, corpus)
+    strategy = strategy or tf.distribute.get_strategy()
+    with strategy.scope():
+        model = build_model(config, objective,
+                            corpus.special_tokens.vocabulary_size)
+        checkpointing.restore(model, chosen[-1])
+    return model, objective, corpus, config
