@@ -61,27 +61,28 @@ def compute_attention_mask(
     """
     check_choice("attention_mode", attention_mode, ATTENTION_MODES)
     padding_mask = ops.cast(padding_mask, "bool")
-    # keys: [B, 1, L]
-    mask = ops.expand_dims(padding_mask, axis=1)
     length = ops.shape(padding_mask)[-1]
-    if attention_mode != "bidirectional":
-        i = ops.expand_dims(ops.arange(length), axis=1)
-        j = ops.expand_dims(ops.arange(length), axis=0)
-        allowed = ops.expand_dims(j <= i, axis=0)  # [1, L, L]
-        if attention_mode == "prefix":
-            if prefix_mask is None:
-                raise ValueError(
-                    "Invalid value received for argument `prefix_mask`. "
-                    "Expected a `[batch, length]` mask when "
-                    "attention_mode='prefix'. Received: prefix_mask=None. "
-                    "Pass the objective's `prefix_mask` feature."
-                )
-            prefix = ops.cast(prefix_mask, "bool")
-            both = ops.logical_and(
-                ops.expand_dims(prefix, axis=2), ops.expand_dims(prefix, 1)
+    i = ops.expand_dims(ops.arange(length), axis=1)
+    j = ops.expand_dims(ops.arange(length), axis=0)
+    if attention_mode == "bidirectional":
+        allowed = ops.ones((length, length), dtype="bool")
+    else:
+        allowed = j <= i
+    if attention_mode == "prefix":
+        if prefix_mask is None:
+            raise ValueError(
+                "Invalid value received for argument `prefix_mask`. "
+                "Expected a `[batch, length]` mask when "
+                "attention_mode='prefix'. Received: prefix_mask=None. "
+                "Pass the objective's `prefix_mask` feature."
             )
-            allowed = ops.logical_or(allowed, both)
-        mask = ops.logical_and(mask, allowed)
+        prefix = ops.cast(prefix_mask, "bool")
+        both = ops.logical_and(
+            ops.expand_dims(prefix, axis=2), ops.expand_dims(prefix, axis=1)
+        )
+        allowed = ops.logical_or(ops.expand_dims(allowed, 0), both)
+    # Keys must be real tokens: [B, 1, L] & [(B|1), L, L] -> [B, L, L].
+    mask = ops.logical_and(ops.expand_dims(padding_mask, axis=1), allowed)
     if document_ids is not None:
         mask = ops.logical_and(mask, _same_document(document_ids))
     return mask

@@ -1,0 +1,102 @@
+"""The pre-trainer: a backbone plus the head and loss of one objective."""
+
+import keras
+
+from keras_objectives.api_export import keras_objectives_export
+
+
+@keras_objectives_export("keras_objectives.models.Pretrainer")
+class Pretrainer(keras.Model):
+    """A functional model joining a backbone and an objective's head.
+
+    Like a keras-hub `Task`, it is assembled from parts: the objective's
+    `build_graph(backbone)` returns the functional `(inputs, outputs)` (the
+    head on top of the backbone, for example tied logits at the masked
+    positions), and the model serializes the backbone and the objective
+    rather than its layer graph, so `from_config` rebuilds the same graph
+    and `.keras` files round trip.
+
+    Compile it with the objective's loss and metrics:
+    `model.compile(optimizer, loss=objective.loss(),
+    weighted_metrics=objective.metrics())`. If the objective overrides
+    `compute_loss` (multi-loss objectives such as ELECTRA), its loss is used
+    instead of the compiled one.
+
+    Args:
+        backbone: a `keras_hub.models.Backbone` (for example a
+            `keras_objectives.models.TransformerBody`).
+        objective: a `keras_objectives.objectives.Objective`, or anything
+            `keras_objectives.objectives.get` accepts.
+        **kwargs: `keras.Model` arguments (`name`, ...).
+
+    Examples:
+
+    ```python
+    objective = keras_objectives.objectives.get(
+        "causal_lm", special_tokens=special_tokens, sequence_length=128)
+    backbone = keras_objectives.models.make_backbone(
+        "body", special_tokens.vocabulary_size, objective.attention_mode,
+        num_layers=2, num_heads=2, hidden_dim=32, intermediate_dim=64)
+    model = keras_objectives.models.Pretrainer(backbone, objective)
+    model.compile("adam", loss=objective.loss(),
+                  weighted_metrics=objective.metrics())
+    model.fit(dataset.map(objective))
+    ```
+    """
+
+    def __init__(self, backbone, objective, **kwargs):
+        from keras_objectives.objectives import get
+
+        objective = get(objective)
+        inputs, outputs = objective.build_graph(backbone)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.backbone = backbone
+        # A plain Python object: not tracked, not part of the weights.
+        self._objective = objective
+
+    @property
+    def objective(self):
+        """The `Objective` that built the head and owns the loss."""
+        return self._objective
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        """The objective's loss if it defines one, else the compiled loss.
+
+        An objective's `compute_loss` returns the per-replica loss in Keras'
+        convention, i.e. already divided by the number of replicas, which
+        `keras.losses.Loss.__call__` does; regularization losses of the
+        model (`self.losses`) are added here.
+        """
+        loss = self._objective.compute_loss(self, x, y, y_pred, sample_weight)
+        if loss is None:
+            return super().compute_loss(
+                x=x,
+                y=y,
+                y_pred=y_pred,
+                sample_weight=sample_weight,
+                training=training,
+            )
+        for extra in self.losses:
+            loss = loss + self._aggregate_additional_loss(extra)
+        return loss
+
+    def get_config(self):
+        # Not the functional graph: the parts it is rebuilt from.
+        return {
+            "backbone": keras.layers.serialize(self.backbone),
+            "objective": {
+                "class_name": self._objective.name,
+                "config": self._objective.get_config(),
+            },
+            "name": self.name,
+            "trainable": self.trainable,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config["backbone"], dict):
+            config["backbone"] = keras.layers.deserialize(config["backbone"])
+        return cls(**config)
