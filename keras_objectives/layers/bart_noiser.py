@@ -6,6 +6,8 @@ from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.layers.seeded_transform import SeededTransform
 from keras_objectives.layers.seeded_transform import padding_mask_of
 from keras_objectives.ops import denoising
+from keras_objectives.ops import prefix_lm
+from keras_objectives.utils import check_choice
 from keras_objectives.utils import check_int
 from keras_objectives.utils import check_rate
 from keras_objectives.utils import check_rates_sum
@@ -34,53 +36,68 @@ class BARTNoiser(SeededTransform):
     | knob | here (paper) | fairseq `denoising` task |
     |---|---|---|
     | `infill_rate` | 0.3 of tokens | `--mask 0.0`, of whole words |
-    | spans | one `[MASK]` per span | `--replace-length -1`: a mask per token |
+    | spans | one `[MASK]` per span | `--replace-length -1`: one per token |
     | `poisson_lambda` | 3.0 | `--poisson-lambda 3.0` |
     | `permute_sentences_rate` | 1.0 | `--permute-sentences 0.0` |
     | `rotate_rate` | 0.0 | `--rotate 0.5` |
     | random replacement | none | `--mask-random 0.0` |
 
-    Semantics (all per row, vectorized):
+    Semantics (per row, vectorized):
 
-    * documents are the runs of real tokens between `document_boundary_ids`
-      (for example `[CLS]`, `[SEP]`), padding and `document_ids` changes.
-      Boundary tokens and padding never move and are never corrupted;
+    * documents are the runs of real tokens between
+      `document_boundary_token_ids` (for example `[CLS]`, `[SEP]`),
+      padding and `document_ids` changes. Boundary tokens and padding
+      never move and are never corrupted;
     * sentence permutation (first, on clean text, as fairseq): a sentence
-      ends after the last of a run of `sentence_end_ids` (the ids of `.`,
-      `!`, `?`) or at the document's end; each document's sentences are
-      shuffled with probability `permute_sentences_rate` (fairseq shuffles
-      a fraction of the sentences instead; both are "all" at 1.0). With no
-      `sentence_end_ids`, a document is one sentence;
-    * document rotation: each document, with probability `rotate_rate`, is
-      rotated to start at a uniformly chosen token (fairseq rotates after
-      masking, here before, so the new start is never a `[MASK]`);
+      ends after the last of a run of `sentence_end_token_ids` (the ids of
+      `.`, `!`, `?`) or at the document's end; each document's sentences
+      are shuffled with probability `permute_sentences_rate` (fairseq
+      shuffles that fraction of the sentences; both mean "all" at 1.0).
+      Without `sentence_end_token_ids` a document is one sentence;
+    * document rotation: each document, with probability `rotate_rate`,
+      is rotated to start at a uniformly chosen token (fairseq rotates
+      after masking, here before, so the new start is never a `[MASK]`);
     * text infilling, token masking and token deletion act on disjoint
-      sets of *eligible* tokens (movable and not in `special_ids`), of
+      sets of *eligible* tokens (movable, not in `special_token_ids`), of
       `round(rate * n)` tokens each for `n` eligible tokens in the row
-      (fairseq: `ceil`). Infilling spans are laid out uniformly without
-      overlap (`keras_objectives.ops.denoising.infilling_spans`); a span
-      that straddles a special token gets a `[MASK]` on each side;
-    * the output has a static `output_length` (default: the input length).
-      Infilling never lengthens a row except through length-0 spans; the
-      rare insertions that would not fit are dropped.
+      (fairseq: `ceil`). Spans never overlap
+      (`keras_objectives.ops.denoising.infilling_spans`); a span that
+      straddles a special token gets a `[MASK]` on each side;
+    * the corrupted row has a static `output_length` (default: the input
+      length). Only length-0 spans lengthen a row; the rare insertions
+      that would not fit are dropped.
 
     Args:
-        mask_id: int, the `[MASK]` id, the only token ever inserted.
-        pad_id: int, the padding id of the output.
-        special_ids: list of ids never masked or deleted.
-        document_boundary_ids: list of ids that delimit documents.
-        sentence_end_ids: list of ids that end a sentence.
+        mask_token_id: int, the `[MASK]` id, the only token ever inserted.
+        pad_token_id: int, the padding id of the output.
+        special_token_ids: list of ids never masked or deleted.
+        document_boundary_token_ids: list of ids that delimit documents.
+        sentence_end_token_ids: list of ids that end a sentence.
         infill_rate: float, fraction of eligible tokens covered by spans.
         poisson_lambda: float, the span-length Poisson mean.
-        max_span_length: int or `None`, span lengths are truncated to it
-            (and renormalized). `None` is fairseq's cut, where the pmf
-            falls below 1e-7 (17 for lambda 3).
+        max_span_length: int or `None`. Span lengths are truncated to it
+            (and renormalized); `None` is fairseq's cut where the pmf falls
+            below 1e-7 (17 for lambda 3).
         mask_rate: float, fraction of tokens replaced by `[MASK]`.
         delete_rate: float, fraction of tokens deleted.
         rotate_rate: float, probability that a document is rotated.
         permute_sentences_rate: float, probability that a document's
             sentences are shuffled.
         output_length: int or `None`, the corrupted length.
+        form: `"features"` (dict of `inputs`, `inputs_padding_mask`: the
+            corrupted rows, and `targets`, `targets_padding_mask`: the
+            original rows, which BART reconstructs in full),
+            `"encoder_decoder"` (`(x, y, sample_weight)` for
+            `keras_hub.models.BartBackbone`: targets shifted right behind
+            `decoder_start_token_id`) or `"decoder"` (`(x, y,
+            sample_weight)` for a prefix-attention decoder: the stream
+            `corrupted ++ original` shifted right, `prefix_mask` over the
+            start token and the corrupted part, loss on the original part;
+            `keras_objectives.ops.prefix_lm`).
+        sequence_length: int or `None`, the `"decoder"` stream length
+            (default and minimum: `output_length` + the input length).
+        decoder_start_token_id: int or `None` (`pad_token_id`). BART and
+            fairseq start the decoder with EOS.
         seed, dupe_factor: see `SeededTransform`.
 
     Call arguments:
@@ -88,20 +105,16 @@ class BARTNoiser(SeededTransform):
             optionally `document_ids`, `example_ids`, `epoch`; `[B, R]` or
             `[R]`.
 
-    Returns:
-        A dict: `token_ids` and `padding_mask` (the corrupted rows,
-        `[..., output_length]`), `target_ids` and `target_padding_mask`
-        (the original rows, which BART reconstructs in full).
-
     Examples:
 
-    >>> noiser = BARTNoiser(mask_id=4, special_ids=[0, 2, 3, 4],
-    ...     document_boundary_ids=[2, 3], sentence_end_ids=[5], seed=2)
+    >>> noiser = BARTNoiser(mask_token_id=4, special_token_ids=[0, 2, 3, 4],
+    ...     document_boundary_token_ids=[2, 3], sentence_end_token_ids=[5],
+    ...     seed=2)
     >>> tokens = tf.constant([2, 20, 21, 22, 5, 23, 24, 25, 5, 3, 0, 0])
     >>> out = noiser({"token_ids": tokens, "padding_mask": tokens != 0})
-    >>> out["token_ids"].numpy().tolist()
+    >>> out["inputs"].numpy().tolist()
     [2, 23, 4, 5, 20, 21, 22, 5, 3, 0, 0, 0]
-    >>> out["target_ids"].numpy().tolist() == tokens.numpy().tolist()
+    >>> out["targets"].numpy().tolist() == tokens.numpy().tolist()
     True
 
     Reference:
@@ -111,11 +124,11 @@ class BARTNoiser(SeededTransform):
 
     def __init__(
         self,
-        mask_id,
-        pad_id=0,
-        special_ids=None,
-        document_boundary_ids=None,
-        sentence_end_ids=None,
+        mask_token_id,
+        pad_token_id=0,
+        special_token_ids=None,
+        document_boundary_token_ids=None,
+        sentence_end_token_ids=None,
         infill_rate=0.3,
         poisson_lambda=3.0,
         max_span_length=None,
@@ -124,19 +137,22 @@ class BARTNoiser(SeededTransform):
         rotate_rate=0.0,
         permute_sentences_rate=1.0,
         output_length=None,
-        seed=None,
-        dupe_factor=None,
+        form="features",
+        sequence_length=None,
+        decoder_start_token_id=None,
         **kwargs,
     ):
-        super().__init__(seed=seed, dupe_factor=dupe_factor, **kwargs)
-        self.mask_id = check_int("mask_id", mask_id, minimum=0)
-        self.pad_id = check_int("pad_id", pad_id, minimum=0)
-        self.special_ids = _check_ids("special_ids", special_ids)
-        self.document_boundary_ids = _check_ids(
-            "document_boundary_ids", document_boundary_ids
+        super().__init__(**kwargs)
+        self.mask_token_id = check_int("mask_token_id", mask_token_id, 0)
+        self.pad_token_id = check_int("pad_token_id", pad_token_id, 0)
+        self.special_token_ids = _check_ids(
+            "special_token_ids", special_token_ids
         )
-        self.sentence_end_ids = _check_ids(
-            "sentence_end_ids", sentence_end_ids
+        self.document_boundary_token_ids = _check_ids(
+            "document_boundary_token_ids", document_boundary_token_ids
+        )
+        self.sentence_end_token_ids = _check_ids(
+            "sentence_end_token_ids", sentence_end_token_ids
         )
         self.infill_rate = check_rate("infill_rate", infill_rate)
         try:
@@ -146,7 +162,7 @@ class BARTNoiser(SeededTransform):
         if not 0.0 < self.poisson_lambda <= 64.0:
             raise invalid(
                 "poisson_lambda", poisson_lambda, "a float in (0, 64]",
-                "BART uses 3.0.",
+                "BART uses 3.0",
             )
         self.max_span_length = check_int(
             "max_span_length", max_span_length, minimum=1, allow_none=True
@@ -164,31 +180,60 @@ class BARTNoiser(SeededTransform):
         self.output_length = check_int(
             "output_length", output_length, minimum=1, allow_none=True
         )
+        self.form = check_choice("form", form, prefix_lm.FORMS)
+        self.sequence_length = check_int(
+            "sequence_length", sequence_length, minimum=2, allow_none=True
+        )
+        self.decoder_start_token_id = check_int(
+            "decoder_start_token_id", decoder_start_token_id, minimum=0,
+            allow_none=True,
+        )
+
+    def budget(self, raw_length):
+        """Static `(output_length, sequence_length)` for rows of `raw_length`.
+
+        Raises if the `"decoder"` stream cannot hold the corrupted and the
+        original row.
+        """
+        output_length = self.output_length or raw_length
+        if self.form != "decoder":
+            return output_length, None
+        need = output_length + raw_length
+        if self.sequence_length is not None and self.sequence_length < need:
+            raise invalid(
+                "sequence_length", self.sequence_length,
+                f"at least {need} (the corrupted row, {output_length}, plus "
+                f"the original row, {raw_length})",
+                "Raise it, or cut rows to half of it (see the objective's "
+                "`raw_length`)",
+            )
+        return output_length, self.sequence_length or need
 
     def corrupt(self, features, keys):
         """The corruption with its bookkeeping, on batched features.
 
-        Returns the dict of `transform` plus, aligned with the input row,
-        `source_order` (gather indices of permutation and rotation) and,
-        over the permuted row, `noise_mask` (infilled tokens), `span_start`
-        (tokens that became the span's `[MASK]`), `token_mask`,
-        `delete_mask`, and `insert_positions` (`[B, R]`, the position each
-        length-0 span's `[MASK]` went before, or -1).
+        Returns a dict of `token_ids` and `padding_mask` (the corrupted
+        rows) and, aligned with the input row, `source_order` (gather
+        indices of permutation and rotation) and, over the permuted row,
+        `noise_mask` (infilled tokens), `span_start` (tokens that became a
+        span's `[MASK]`), `token_mask`, `delete_mask`, and
+        `insert_positions` (`[B, R]`: the position each length-0 span's
+        `[MASK]` went before, or -1).
         """
         token_ids = tf.cast(features["token_ids"], tf.int32)
-        real = padding_mask_of(features, self.pad_id)
+        real = padding_mask_of(features, self.pad_token_id)
         length = token_ids.shape[-1]
-        output_length = self.output_length or length
+        output_length, _ = self.budget(length)
         pos = tf.broadcast_to(tf.range(length), tf.shape(token_ids))
         movable, segment_start = denoising.document_segments(
-            token_ids, real, self.document_boundary_ids,
+            token_ids, real, self.document_boundary_token_ids,
             features.get("document_ids"),
         )
         order = pos
         if self.permute_sentences_rate > 0:
             order = denoising.sentence_permutation(
                 keys, token_ids, movable, segment_start,
-                self.sentence_end_ids, self.permute_sentences_rate,
+                self.sentence_end_token_ids, self.permute_sentences_rate,
             )
         if self.rotate_rate > 0:
             rotation = denoising.document_rotation(
@@ -196,7 +241,9 @@ class BARTNoiser(SeededTransform):
             )
             order = tf.gather(order, rotation, batch_dims=1)
         tokens = tf.gather(token_ids, order, batch_dims=1)
-        specials = self.special_ids + [self.mask_id, self.pad_id]
+        specials = self.special_token_ids + [
+            self.mask_token_id, self.pad_token_id
+        ]
         eligible = movable & ~denoising.is_any_of(tokens, specials)
         n = tf.reduce_sum(tf.cast(eligible, tf.int32), axis=-1)
 
@@ -218,23 +265,23 @@ class BARTNoiser(SeededTransform):
         # Events: every kept token at key 2i+1, every inserted [MASK] at
         # key 2p (before position p); one sort lays them out.
         keep = real & ~(noise & ~mask_start) & ~delete_mask
-        values = tf.where(mask_start | token_mask, self.mask_id, tokens)
+        values = tf.where(mask_start | token_mask, self.mask_token_id,
+                          tokens)
         room = output_length - tf.reduce_sum(tf.cast(keep, tf.int32), -1)
         is_insert = inserts >= 0
         rank = tf.cumsum(tf.cast(is_insert, tf.int32), -1, exclusive=True)
         is_insert &= rank < room[:, None]
+        mask_fill = tf.fill(tf.shape(inserts), self.mask_token_id)
         out, out_mask = denoising.compact_by_key(
-            tf.concat([values, tf.fill(tf.shape(inserts), self.mask_id)], 1),
+            tf.concat([values, mask_fill], 1),
             tf.concat([2 * pos + 1, 2 * inserts], 1),
             tf.concat([keep, is_insert], 1),
             output_length,
-            self.pad_id,
+            self.pad_token_id,
         )
         return {
             "token_ids": out,
             "padding_mask": out_mask,
-            "target_ids": token_ids,
-            "target_padding_mask": real,
             "source_order": order,
             "noise_mask": noise,
             "span_start": mask_start,
@@ -244,19 +291,32 @@ class BARTNoiser(SeededTransform):
         }
 
     def transform(self, features, keys):
+        token_ids = tf.cast(features["token_ids"], tf.int32)
+        real = padding_mask_of(features, self.pad_token_id)
+        _, sequence_length = self.budget(token_ids.shape[-1])
         out = self.corrupt(features, keys)
-        names = ("token_ids", "padding_mask", "target_ids",
-                 "target_padding_mask")
-        return {name: out[name] for name in names}
+        # Targets: the original row, left-aligned (padding by position).
+        targets = tf.where(real, token_ids, self.pad_token_id)
+        start = self.decoder_start_token_id
+        return prefix_lm.format_example(
+            self.form,
+            out["token_ids"],
+            tf.reduce_sum(tf.cast(out["padding_mask"], tf.int32), -1),
+            targets,
+            tf.reduce_sum(tf.cast(real, tf.int32), -1),
+            sequence_length=sequence_length,
+            start_id=self.pad_token_id if start is None else start,
+            pad_id=self.pad_token_id,
+        )
 
     def get_config(self):
         return {
             **super().get_config(),
-            "mask_id": self.mask_id,
-            "pad_id": self.pad_id,
-            "special_ids": self.special_ids,
-            "document_boundary_ids": self.document_boundary_ids,
-            "sentence_end_ids": self.sentence_end_ids,
+            "mask_token_id": self.mask_token_id,
+            "pad_token_id": self.pad_token_id,
+            "special_token_ids": self.special_token_ids,
+            "document_boundary_token_ids": self.document_boundary_token_ids,
+            "sentence_end_token_ids": self.sentence_end_token_ids,
             "infill_rate": self.infill_rate,
             "poisson_lambda": self.poisson_lambda,
             "max_span_length": self.max_span_length,
@@ -265,4 +325,7 @@ class BARTNoiser(SeededTransform):
             "rotate_rate": self.rotate_rate,
             "permute_sentences_rate": self.permute_sentences_rate,
             "output_length": self.output_length,
+            "form": self.form,
+            "sequence_length": self.sequence_length,
+            "decoder_start_token_id": self.decoder_start_token_id,
         }

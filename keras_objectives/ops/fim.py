@@ -74,7 +74,8 @@ def fim_rearrange(
         output_length: int or `None` (`R + 3`).
 
     Returns:
-        dict: `token_ids`, `padding_mask` (`[B, output_length]`), and, per
+        dict: `token_ids`, `padding_mask` (`[B, output_length]`; and
+        `document_ids` when given), and, per
         input position, `fim_mask` and `spm_mask` (its document was
         rearranged, in SPM), `prefix_mask`, `middle_mask`, `suffix_mask`
         (its part, inside rearranged documents).
@@ -143,7 +144,7 @@ def fim_rearrange(
         output_length,
         pad_id,
     )
-    return {
+    result = {
         "token_ids": out,
         "padding_mask": out_mask,
         "fim_mask": fim,
@@ -152,3 +153,18 @@ def fim_rearrange(
         "middle_mask": is_middle,
         "suffix_mask": is_suffix,
     }
+    if document_ids is not None:
+        # Sentinels belong to their document; padding copies the input's
+        # last document id.
+        document_ids = tf.cast(document_ids, tf.int32)
+        out_ids, _ = compact_by_key(
+            tf.concat([document_ids] * 4, 1),
+            tf.concat([token_key] + sentinel_keys, 1),
+            tf.concat([real] + [sentinel_valid] * 3, 1),
+            output_length,
+            0,
+        )
+        result["document_ids"] = tf.where(
+            out_mask, out_ids, document_ids[:, -1:]
+        )
+    return result
