@@ -1,0 +1,180 @@
+"""The built-in downstream task: which book (or author) a passage is from.
+
+It ships with the package, so the default comparison needs nothing else.
+It must never overlap the pre-training text, and the validation books alone
+are too few classes, so the task uses the **tail** of every embedded book:
+
+* `split_book_tail(text)` cuts each book at the first paragraph break after
+  `1 - TAIL_FRACTION` (90%) of its characters. Pre-training must use only
+  the head of every book (`keras_objectives.data` excludes the tails), and
+  whole validation books are held out entirely anyway;
+* the tail is cut into passages of `passage_words` words, at most
+  `max_passages_per_book` of them (evenly spaced over the tail);
+* each book's passages are split in text order, the first 60% for train,
+  the next 20% for dev and the last 20% for test, so that neighbouring
+  passages rarely fall into different splits.
+
+`book_attribution_task(passages=...)` accepts any list of `(book, passage)`
+pairs in text order, so it can be wired to whatever held-out text the data
+package provides. `check_no_overlap` verifies that no passage occurs in the
+pre-training text.
+"""
+
+import importlib.resources
+import json
+import lzma
+
+from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.evaluation.tasks import make_classification_task
+from keras_objectives.utils import check_choice
+from keras_objectives.utils import check_int
+from keras_objectives.utils import invalid
+
+TAIL_FRACTION = 0.1
+CORPUS_FILE = "corpus/gutenberg.jsonl.xz"
+
+
+@keras_objectives_export("keras_objectives.evaluation.split_book_tail")
+def split_book_tail(text, fraction=TAIL_FRACTION):
+    """`(head, tail)` of a book: the tail starts at a paragraph break.
+
+    The cut is the first blank line at or after `(1 - fraction)` of the
+    characters (else the first line break, else that exact character), so
+    `head + tail == text`.
+
+    Examples:
+
+    >>> head, tail = split_book_tail("a b\\n\\nc d\\n\\ne f g h", 0.5)
+    >>> head, tail
+    ('a b\\n\\nc d', '\\n\\ne f g h')
+    """
+    if not 0.0 < float(fraction) < 1.0:
+        raise invalid("fraction", fraction, "a float in (0, 1)")
+    target = int(len(text) * (1.0 - fraction))
+    cut = text.find("\n\n", target)
+    if cut < 0:
+        cut = text.find("\n", target)
+    if cut < 0:
+        cut = target
+    return text[:cut], text[cut:]
+
+
+def embedded_books():
+    """The embedded books: dicts with `name`, `title`, `author`, `text`."""
+    path = importlib.resources.files("keras_objectives.data") / CORPUS_FILE
+    with path.open("rb") as raw, lzma.open(raw, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def tail_passages(books=None, tail_fraction=TAIL_FRACTION,
+                  passage_words=48, max_passages_per_book=60):
+    """`(book, passage)` pairs from the held-out tail of every book.
+
+    Args:
+        books: dicts with `name` and `text`; default the embedded books.
+        tail_fraction: float, the held-out share at the end of each book.
+        passage_words: int, words per passage (whitespace-normalized).
+        max_passages_per_book: int, evenly spaced over the tail.
+    """
+    check_int("passage_words", passage_words, minimum=1)
+    check_int("max_passages_per_book", max_passages_per_book, minimum=3)
+    books = embedded_books() if books is None else books
+    pairs = []
+    for book in books:
+        words = split_book_tail(book["text"], tail_fraction)[1].split()
+        windows = [words[i:i + passage_words] for i in
+                   range(0, len(words) - passage_words + 1, passage_words)]
+        if len(windows) > max_passages_per_book:
+            step = len(windows) / max_passages_per_book
+            windows = [windows[int(k * step)]
+                       for k in range(max_passages_per_book)]
+        pairs.extend((book["name"], " ".join(w)) for w in windows)
+    return pairs
+
+
+@keras_objectives_export("keras_objectives.evaluation.check_no_overlap")
+def check_no_overlap(passages, pretraining_texts, probe_words=12):
+    """Raise if any passage's opening words occur in the pre-training text.
+
+    Whitespace is normalized on both sides; each passage is looked up by
+    its first `probe_words` words.
+    """
+    haystack = "\n".join(" ".join(t.split()) for t in pretraining_texts)
+    leaked = []
+    for book, passage in passages:
+        probe = " ".join(passage.split()[:probe_words])
+        if probe and probe in haystack:
+            leaked.append((book, probe))
+    if leaked:
+        raise ValueError(
+            f"{len(leaked)} held-out passages occur in the pre-training "
+            f"text, for example {leaked[:3]}. The task must never overlap "
+            "pre-training: exclude the book tails (`split_book_tail`) from "
+            "the pre-training corpus."
+        )
+
+
+def _author(book):
+    return book.split("-")[0]
+
+
+@keras_objectives_export("keras_objectives.evaluation.book_attribution_task")
+def book_attribution_task(passages=None, corpus=None, label="book",
+                          tail_fraction=TAIL_FRACTION, passage_words=48,
+                          max_passages_per_book=60,
+                          split_fractions=(0.6, 0.2, 0.2)):
+    """The built-in task: attribute held-out passages to a book or author.
+
+    Args:
+        passages: list of `(book, passage)` in text order; default the
+            tails of the embedded books (`tail_passages`).
+        corpus: optional prepared corpus. If it exposes its pre-training
+            documents (`train_texts`), every passage is checked against
+            them (`check_no_overlap`).
+        label: `"book"` (17 classes for the embedded corpus) or `"author"`
+            (the book-name prefix before `-`: 13 classes).
+        tail_fraction, passage_words, max_passages_per_book: as
+            `tail_passages`.
+        split_fractions: the train/dev/test shares of each book's passages.
+
+    Returns:
+        A `ClassificationTask` named `book_attribution` (or
+        `author_attribution`) with train, dev and test splits.
+
+    Examples:
+
+    >>> pairs = [(b, f"{b} passage {i}") for b in ("a-x", "b-y")
+    ...          for i in range(5)]
+    >>> task = book_attribution_task(pairs)
+    >>> task.label_names, [len(task.split(s)[0]) for s in task.splits]
+    (['a-x', 'b-y'], [6, 2, 2])
+    """
+    check_choice("label", label, ("book", "author"))
+    if len(split_fractions) != 3 or abs(sum(split_fractions) - 1) > 1e-6:
+        raise invalid("split_fractions", split_fractions,
+                      "three shares (train, dev, test) summing to 1")
+    if passages is None:
+        passages = tail_passages(None, tail_fraction, passage_words,
+                                 max_passages_per_book)
+    train_texts = getattr(corpus, "train_texts", None)
+    if train_texts is not None:
+        check_no_overlap(passages, train_texts)
+    by_book = {}
+    for book, passage in passages:
+        by_book.setdefault(book, []).append(passage)
+    splits = {"train": [], "dev": [], "test": []}
+    for book, texts in by_book.items():
+        name = book if label == "book" else _author(book)
+        n = len(texts)
+        if n < 3:
+            raise invalid("passages", f"{n} passages of {book!r}",
+                          "at least 3 passages per book (train, dev, test)")
+        a = min(max(1, round(n * split_fractions[0])), n - 2)
+        b = min(max(a + 1, round(n * sum(split_fractions[:2]))), n - 1)
+        for split, chunk in (("train", texts[:a]), ("dev", texts[a:b]),
+                             ("test", texts[b:])):
+            splits[split].extend((name, t) for t in chunk)
+    return make_classification_task(
+        f"{label}_attribution", splits["train"], splits["dev"],
+        splits["test"],
+    )

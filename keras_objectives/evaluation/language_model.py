@@ -1,0 +1,222 @@
+"""Held-out next-token loss, perplexity and bits per byte.
+
+For arms that define a next-token distribution over plain text (causal LM,
+prefix LM scored with an empty prefix, FIM and other causal hybrids). The
+loss is summed over every scored token and divided once, perplexity is
+`exp` of that (never a mean of per-sequence perplexities), and bits per
+byte divide the same total by `ln 2` and by the UTF-8 bytes of exactly the
+text that was scored (METHOD.md, "Perplexity").
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.evaluation import common
+from keras_objectives.utils import check_int
+
+# Objectives whose decoder-only model is a next-token model over plain
+# text. Others can opt in or out with a class attribute
+# `defines_next_token = True | False`.
+NEXT_TOKEN_OBJECTIVES = ("causal_lm", "prefix_lm", "fill_in_middle",
+                         "fim", "hybrid_lm", "causal_masked_hybrid")
+
+LM_KEYS = ("loss", "perplexity", "bits_per_byte", "tokens", "bytes",
+           "total_nll")
+
+
+def next_token_reason(objective):
+    """`None` if the arm defines p(next token | past), else the reason."""
+    flag = getattr(objective, "defines_next_token", None)
+    name = getattr(objective, "name", type(objective).__name__)
+    mode = getattr(objective, "attention_mode", None)
+    if flag is True:
+        return None
+    if flag is None and (mode == "causal" or name in NEXT_TOKEN_OBJECTIVES):
+        return None
+    return (
+        f"The objective {name!r} (attention_mode={mode!r}) does not train "
+        "a next-token distribution over plain text, so a held-out LM loss "
+        "is not defined for it; compare it with minimal pairs and probes "
+        "(METHOD.md: losses are not comparable across objectives)."
+    )
+
+
+def _score_function(model):
+    fn = getattr(model, "_evaluation_score", None)
+    if fn is None:
+
+        @tf.function(reduce_retracing=True)
+        def fn(x, targets):
+            logits = model(x, training=False)
+            logits = tf.cast(logits, tf.float32)
+            tf.debugging.assert_rank(
+                logits, 3, "the model must emit logits [batch, length, "
+                "vocabulary] at every position")
+            return -tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=targets, logits=logits)
+
+        model._evaluation_score = fn
+    return fn
+
+
+@keras_objectives_export("keras_objectives.evaluation.token_log_probs")
+def token_log_probs(model, inputs, targets, weights, prefix_mask=None,
+                    padding_mask=None, batch_size=16):
+    """Per-row sums of `log p(targets[t] | inputs[<= t])` where weighted.
+
+    The model must emit logits at every input position, `logits[:, t]`
+    predicting the token that follows `inputs[:, t]` (a causal LM
+    pre-trainer, or a prefix/decoder-only pre-trainer fed `prefix_mask`).
+
+    Args:
+        model: a Keras model with (some of) the inputs `token_ids`,
+            `padding_mask`, `prefix_mask`, `document_ids`.
+        inputs: int `[N, L]` input rows (padding anywhere after the end).
+        targets: int `[N, L]`, the token to score at each position.
+        weights: `[N, L]`, 1 where a target is scored, 0 elsewhere.
+        prefix_mask: optional `[N, L]`, true where attention is
+            bidirectional; default all false (causal).
+        padding_mask: optional `[N, L]`, true on real inputs; default true
+            up to the last weighted position.
+        batch_size: int.
+
+    Returns:
+        `(log_probs, counts)`: float64 `[N]` sums of natural-log
+        probabilities and int `[N]` numbers of scored targets.
+
+    Examples:
+
+    A model that is uniform over 4 tokens gives `log(1/4)` per target:
+
+    >>> import keras
+    >>> x = keras.Input((None,), dtype="int32", name="token_ids")
+    >>> logits = keras.layers.Lambda(lambda t: keras.ops.zeros(
+    ...     (keras.ops.shape(t)[0], keras.ops.shape(t)[1], 4)))(x)
+    >>> uniform = keras.Model(x, logits)
+    >>> lp, n = token_log_probs(uniform, [[1, 2, 3]], [[2, 3, 0]],
+    ...                         [[1, 1, 0]])
+    >>> round(float(lp[0]), 4), int(n[0]), round(2 * math.log(1 / 4), 4)
+    (-2.7726, 2, -2.7726)
+    """
+    inputs = np.asarray(inputs, np.int32)
+    targets = np.asarray(targets, np.int32)
+    weights = np.asarray(weights, np.float64)
+    if padding_mask is None:
+        last = np.where(weights.any(1), weights.shape[1]
+                        - np.argmax(weights[:, ::-1] > 0, 1), 1)
+        padding_mask = np.arange(inputs.shape[1])[None, :] < last[:, None]
+    padding = np.asarray(padding_mask, bool)
+    arrays = {"inputs": inputs, "targets": targets, "padding": padding}
+    if prefix_mask is not None:
+        arrays["prefix"] = np.asarray(prefix_mask)
+    score = _score_function(model)
+    out = []
+    for count, batch in common.batches(arrays, batch_size):
+        feed = common.model_feed(model, batch["inputs"], batch["padding"],
+                                 prefix_mask=batch.get("prefix"))
+        logp = score(feed, tf.constant(batch["targets"]))
+        out.append(np.asarray(logp, np.float64)[:count])
+    logp = np.concatenate(out, 0) if out else np.zeros((0,) + inputs.shape[1:])
+    return (logp * weights).sum(1), (weights > 0).sum(1)
+
+
+def _budget_texts(texts, max_characters):
+    """Documents in order, the last one cut at a space to fit the budget."""
+    chosen, left = [], max_characters
+    for text in texts:
+        if left is not None and left <= 0:
+            break
+        if left is not None and len(text) > left:
+            cut = text.rfind(" ", 0, left)
+            text = text[: cut if cut > 0 else left]
+        text = text.strip()
+        if text:
+            chosen.append(text)
+            if left is not None:
+                left -= len(text)
+    return chosen
+
+
+@keras_objectives_export("keras_objectives.evaluation.evaluate_language_model")
+def evaluate_language_model(model, objective, corpus, seed=0, texts=None,
+                            sequence_length=None, max_characters=200_000,
+                            batch_size=16):
+    """Held-out next-token loss, perplexity and bits per byte.
+
+    Each held-out document is tokenized on its own and scored in
+    non-overlapping windows of `sequence_length` inputs: the first window
+    starts at `[CLS]` (the start token), and every text token is predicted
+    exactly once (the end `[SEP]` is not scored, so the bytes and the
+    tokens cover the same text). A prefix-LM arm is scored with an empty
+    prefix, i.e. causally.
+
+    Args:
+        model: the pre-trainer (`load_run(...)[0]`) emitting logits at every
+            position.
+        objective: its `Objective`.
+        corpus: the prepared corpus (tokenizer, special tokens, held-out
+            `validation_texts`).
+        seed: int, unused (the instrument is deterministic); kept so every
+            instrument has the same signature.
+        texts: optional list of held-out documents instead of the corpus'.
+        sequence_length: int, window length; default the objective's.
+        max_characters: int or `None`, budget of characters scored (the
+            documents in order, the last one cut at a space).
+        batch_size: int.
+
+    Returns:
+        A dict: `loss` (mean NLL in nats per token), `perplexity`,
+        `bits_per_byte`, `tokens`, `bytes`, `total_nll`, `documents`. For an
+        arm without a next-token distribution the metrics are `None` and
+        `reason` says why.
+    """
+    del seed
+    reason = next_token_reason(objective)
+    if reason:
+        return common.skipped(reason, LM_KEYS)
+    length = common.check_sequence_length(sequence_length, model, objective)
+    check_int("batch_size", batch_size, minimum=1)
+    check_int("max_characters", max_characters, minimum=1, allow_none=True)
+    texts = _budget_texts(
+        texts if texts is not None else common.validation_texts(corpus),
+        max_characters,
+    )
+    if not texts:
+        raise ValueError(
+            "Invalid value received for argument `texts`. Expected at least "
+            "one non-empty held-out document. Received: texts=[]."
+        )
+    special = corpus.special_tokens
+    pad = special.pad_id or 0
+    rows_in, rows_out = [], []
+    for ids in common.tokenize(corpus.tokenizer, texts):
+        stream = [common.start_id(special)] + ids
+        for k in range(0, len(ids), length):
+            rows_in.append(stream[k:k + length])
+            rows_out.append(stream[k + 1:k + length + 1])
+    inputs = np.full((len(rows_in), length), pad, np.int32)
+    targets = np.full_like(inputs, pad)
+    weights = np.zeros(inputs.shape, np.float64)
+    for i, (a, b) in enumerate(zip(rows_in, rows_out)):
+        inputs[i, :len(a)] = a
+        targets[i, :len(b)] = b
+        weights[i, :len(b)] = 1.0
+    logp, counts = token_log_probs(model, inputs, targets, weights,
+                                   batch_size=batch_size)
+    total = -float(logp.sum())
+    tokens = int(counts.sum())
+    num_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    loss = total / max(tokens, 1)
+    return {
+        "loss": loss,
+        "perplexity": math.exp(min(loss, 700.0)),
+        "bits_per_byte": total / math.log(2) / num_bytes,
+        "tokens": tokens,
+        "bytes": num_bytes,
+        "total_nll": total,
+        "documents": len(texts),
+        "scoring": "causal",
+    }

@@ -1,0 +1,193 @@
+"""Pseudo-log-likelihoods for bidirectional and denoising arms.
+
+* `masked_pseudo_log_likelihood`: Salazar et al. (2020). Each scored token
+  is replaced by `[MASK]` on its own copy of the row and predicted from the
+  rest; the PLL is the sum of those log-probabilities. All copies of all
+  rows are batched together, one masked position per copy.
+* `denoising_pseudo_log_likelihood`: the same idea in T5's span-corruption
+  format. For each token, the inputs are the sequence with that token
+  replaced by the sentinel `<extra_id_0>` (then EOS), the targets are
+  `<extra_id_0> token EOS`, and the score is `log p(targets | inputs)`,
+  in the decoder-only form (one stream, bidirectional over the inputs) or
+  on an encoder-decoder backbone.
+
+Neither is a likelihood: a pseudo-perplexity is not comparable with a
+causal perplexity (METHOD.md). They rank two sentences for one model.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.evaluation import common
+from keras_objectives.evaluation.language_model import token_log_probs
+
+
+def _masked_score_function(model, gathered):
+    cache = getattr(model, "_evaluation_pll", None)
+    if cache is None:
+
+        @tf.function(reduce_retracing=True)
+        def fn(x, positions, targets):
+            logits = tf.cast(model(x, training=False), tf.float32)
+            if gathered:
+                logits = logits[:, 0]
+            else:
+                logits = tf.gather(logits, positions, batch_dims=1)
+            return -tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=targets, logits=logits)
+
+        cache = model._evaluation_pll = fn
+    return cache
+
+
+@keras_objectives_export(
+    "keras_objectives.evaluation.masked_pseudo_log_likelihood")
+def masked_pseudo_log_likelihood(model, token_ids, padding_mask, score_mask,
+                                 mask_id, batch_size=64):
+    """Salazar et al. (2020) PLL: mask one position at a time.
+
+    Args:
+        model: a masked LM with inputs `token_ids`, `padding_mask` and
+            `mask_positions` (logits `[B, P, V]` at those positions), or one
+            emitting logits `[B, L, V]` at every position.
+        token_ids: int `[N, L]` rows.
+        padding_mask: `[N, L]`, true on real tokens.
+        score_mask: `[N, L]`, true on the positions to score (the text, not
+            `[CLS]`/`[SEP]`).
+        mask_id: int, the `[MASK]` id.
+        batch_size: int, masked copies per forward pass.
+
+    Returns:
+        float64 `[N]`, the sum over scored positions of
+        `log p(token | row with that token masked)`.
+
+    Examples:
+
+    A model that ignores its input and predicts token 1 with probability
+    1/2 of 4 gives `2 * log(1/2)` for a row scoring two 1s:
+
+    >>> import keras, math
+    >>> x = keras.Input((None,), dtype="int32", name="token_ids")
+    >>> logits = keras.layers.Lambda(lambda t: keras.ops.zeros(
+    ...     (keras.ops.shape(t)[0], keras.ops.shape(t)[1], 4))
+    ...     + keras.ops.array([0.0, math.log(3.0), 0.0, 0.0]))(x)
+    >>> model = keras.Model(x, logits)
+    >>> pll = masked_pseudo_log_likelihood(
+    ...     model, [[2, 1, 1, 3]], [[1, 1, 1, 1]], [[0, 1, 1, 0]], mask_id=0)
+    >>> round(float(pll[0]), 4) == round(2 * math.log(0.5), 4)
+    True
+    """
+    token_ids = np.asarray(token_ids, np.int32)
+    padding_mask = np.asarray(padding_mask, bool)
+    where = np.argwhere(np.asarray(score_mask, bool) & padding_mask)
+    rows, positions = where[:, 0], where[:, 1].astype(np.int32)
+    copies = token_ids[rows].copy()
+    targets = copies[np.arange(len(rows)), positions].copy()
+    copies[np.arange(len(rows)), positions] = mask_id
+    gathered = "mask_positions" in common.input_names(model)
+    score = _masked_score_function(model, gathered)
+    arrays = {"token_ids": copies, "padding_mask": padding_mask[rows],
+              "positions": positions, "targets": targets,
+              "original": token_ids[rows]}
+    out = []
+    for count, batch in common.batches(arrays, batch_size):
+        feed = common.model_feed(
+            model, batch["token_ids"], batch["padding_mask"],
+            mask_positions=batch["positions"][:, None] if gathered else None,
+            original_token_ids=batch["original"],
+        )
+        logp = score(feed, tf.constant(batch["positions"]),
+                     tf.constant(batch["targets"]))
+        out.append(np.asarray(logp, np.float64)[:count])
+    pll = np.zeros(len(token_ids), np.float64)
+    if out:
+        np.add.at(pll, rows, np.concatenate(out))
+    return pll
+
+
+def _denoising_examples(sequences, sentinel_id, eos_id):
+    """One `(inputs, targets, row)` per token of every sequence."""
+    for row, seq in enumerate(sequences):
+        for i, token in enumerate(seq):
+            inputs = list(seq[:i]) + [sentinel_id] + list(seq[i + 1:])
+            yield inputs + [eos_id], [sentinel_id, token, eos_id], row
+
+
+@keras_objectives_export(
+    "keras_objectives.evaluation.denoising_pseudo_log_likelihood")
+def denoising_pseudo_log_likelihood(model, sequences, sentinel_id, eos_id,
+                                    decoder_start_id=0, pad_id=0,
+                                    batch_size=64):
+    """T5-style PLL: each token in turn is a one-token noise span.
+
+    Decoder-only form (inputs `token_ids`, `padding_mask`, `prefix_mask`),
+    as `keras_objectives.ops.prefix_lm.decoder_example` builds it: the
+    stream `inputs ++ targets` shifted right behind `decoder_start_id`,
+    bidirectional over the start token and the inputs, the targets scored.
+    Encoder-decoder form (inputs `encoder_token_ids`, ...): the encoder
+    reads the inputs, the decoder the targets shifted right.
+
+    Args:
+        model: a decoder-only or encoder-decoder denoising pre-trainer
+            emitting logits at every (decoder) position.
+        sequences: list of lists of token ids (the text, no specials).
+        sentinel_id: int, the id of `<extra_id_0>`.
+        eos_id: int, the EOS id that ends inputs and targets.
+        decoder_start_id: int, the token in front of the shifted stream.
+        pad_id: int.
+        batch_size: int.
+
+    Returns:
+        float64 `[len(sequences)]`, the summed target log-probabilities.
+    """
+    examples = list(_denoising_examples(sequences, sentinel_id, eos_id))
+    pll = np.zeros(len(sequences), np.float64)
+    if not examples:
+        return pll
+    rows = np.array([e[2] for e in examples])
+    names = common.input_names(model)
+    if "encoder_token_ids" in names:
+        logp = _encoder_decoder_scores(model, examples, decoder_start_id,
+                                       pad_id, batch_size)
+    else:
+        width = max(len(a) + len(b) for a, b, _ in examples)
+        inputs = np.full((len(examples), width), pad_id, np.int32)
+        targets = np.full_like(inputs, pad_id)
+        weights = np.zeros(inputs.shape)
+        prefix = np.zeros(inputs.shape, bool)
+        for k, (a, b, _) in enumerate(examples):
+            stream = a + b
+            inputs[k, :len(stream)] = [decoder_start_id] + stream[:-1]
+            targets[k, :len(stream)] = stream
+            weights[k, len(a):len(stream)] = 1.0
+            prefix[k, :len(a) + 1] = True
+        logp, _ = token_log_probs(model, inputs, targets, weights,
+                                  prefix_mask=prefix, batch_size=batch_size)
+    np.add.at(pll, rows, logp)
+    return pll
+
+
+def _encoder_decoder_scores(model, examples, start_id, pad_id, batch_size):
+    width = max(len(a) for a, _, _ in examples)
+    encoder = np.full((len(examples), width), pad_id, np.int32)
+    decoder = np.full((len(examples), 3), start_id, np.int32)
+    targets = np.zeros((len(examples), 3), np.int32)
+    for k, (a, b, _) in enumerate(examples):
+        encoder[k, :len(a)] = a
+        decoder[k, 1:] = b[:-1]
+        targets[k] = b
+    arrays = {"encoder_token_ids": encoder,
+              "encoder_padding_mask": (encoder != pad_id).astype(np.int32),
+              "decoder_token_ids": decoder,
+              "decoder_padding_mask": np.ones_like(decoder),
+              "targets": targets}
+    call = common.compiled_call(model)
+    out = []
+    for count, batch in common.batches(arrays, batch_size):
+        targets_batch = batch.pop("targets")
+        logits = tf.cast(call(batch), tf.float32)
+        logp = -tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=targets_batch, logits=logits)
+        out.append(np.asarray(logp, np.float64)[:count].sum(1))
+    return np.concatenate(out)

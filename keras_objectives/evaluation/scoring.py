@@ -1,0 +1,142 @@
+"""How each arm scores a sentence, and the sentence scores themselves.
+
+| arm                                               | sentence score           |
+|---------------------------------------------------|--------------------------|
+| causal LM, prefix LM, FIM (next-token arms)       | causal `log p(sentence)` (empty prefix) |
+| masked LM (a head with `mask_positions`)          | MLM PLL, Salazar et al. 2020 |
+| ELECTRA (`replaced_token_detection`, any variant) | MLM PLL of its generator |
+| span corruption, iid denoising, UL2 (decoder or encoder-decoder form) | T5-style PLL |
+| anything else (BART reconstruction, a bare discriminator) | `None`, with the reason |
+
+An objective can choose explicitly with a class attribute
+`sentence_scoring = "causal" | "masked_pll" | "denoising_pll" | None`.
+"""
+
+import keras
+import numpy as np
+
+from keras_objectives.evaluation import common
+from keras_objectives.evaluation.language_model import next_token_reason
+from keras_objectives.evaluation.language_model import token_log_probs
+from keras_objectives.evaluation.pseudo_likelihood import (
+    denoising_pseudo_log_likelihood,
+)
+from keras_objectives.evaluation.pseudo_likelihood import (
+    masked_pseudo_log_likelihood,
+)
+
+SCORINGS = ("causal", "masked_pll", "denoising_pll")
+DENOISING_OBJECTIVES = ("span_corruption", "iid_denoising", "ul2")
+ELECTRA_OBJECTIVES = ("replaced_token_detection", "electra")
+
+
+def _name(objective):
+    return getattr(objective, "name", None) or type(objective).__name__
+
+
+def masked_lm_model(model, objective):
+    """A Keras model giving MLM logits at `mask_positions`, or `None`.
+
+    The pre-trainer itself for a masked LM; for ELECTRA, a model around its
+    `generator` layer (the discriminator has no MLM head).
+    """
+    if _name(objective) in ELECTRA_OBJECTIVES:
+        try:
+            generator = model.get_layer("generator")
+        except ValueError:
+            return None
+        cached = getattr(model, "_evaluation_generator", None)
+        if cached is None:
+            inputs = {n: keras.Input((None,), dtype=t.dtype, name=n)
+                      for n, t in model.input.items()}
+            cached = keras.Model(inputs, generator(inputs)["logits"])
+            model._evaluation_generator = cached
+        return cached
+    if "mask_positions" not in common.input_names(model):
+        return None
+    output = model.output
+    if isinstance(output, dict) or len(output.shape) != 3:
+        return None
+    return model
+
+
+def scoring_kind(model, objective):
+    """`(kind, None)` with a kind of `SCORINGS`, or `(None, reason)`."""
+    name = _name(objective)
+    mode = getattr(objective, "attention_mode", None)
+    explicit = getattr(objective, "sentence_scoring", "unset")
+    if explicit != "unset":
+        if explicit is None:
+            return None, f"The objective {name!r} declares no sentence score."
+        return explicit, None
+    if name in DENOISING_OBJECTIVES or getattr(
+            objective, "architecture", None) == "encoder_decoder":
+        if not objective.special_tokens.sentinel_ids:
+            return None, (f"The objective {name!r} is scored with sentinel "
+                          "<extra_id_0>, which the vocabulary lacks.")
+        return "denoising_pll", None
+    if mode in ("causal", "prefix") and next_token_reason(objective) is None:
+        return "causal", None
+    if mode == "bidirectional":
+        if masked_lm_model(model, objective) is not None:
+            if objective.special_tokens.mask_id is None:
+                return None, "The vocabulary has no [MASK] token for a PLL."
+            return "masked_pll", None
+        return None, (
+            f"The objective {name!r} trained no MLM head to score a "
+            "sentence with (an ELECTRA discriminator without its generator "
+            "has none), so minimal pairs are not defined for it."
+        )
+    return None, (
+        f"No sentence score is defined for the objective {name!r} "
+        f"(attention_mode={mode!r}); set `sentence_scoring` on it."
+    )
+
+
+def decoder_start_id(objective):
+    """The decoder start token of a denoising arm (T5: the pad id)."""
+    for owner in (objective, getattr(objective, "preprocessor", None)):
+        value = getattr(owner, "decoder_start_token_id", None)
+        if value is not None:
+            return int(value)
+    return int(objective.special_tokens.pad_id or 0)
+
+
+def sentence_scores(model, objective, corpus, sentences, kind,
+                    batch_size=64):
+    """Float64 `[N]` scores of `sentences` (higher = more acceptable)."""
+    special = corpus.special_tokens
+    pad = special.pad_id or 0
+    ids = common.tokenize(corpus.tokenizer, sentences)
+    backbone = getattr(model, "backbone", model)
+    limit = getattr(backbone, "max_sequence_length", None) or 10**9
+    if kind == "denoising_pll":
+        ids = [row[:max(1, limit // 2 - 3)] for row in ids]
+        return denoising_pseudo_log_likelihood(
+            model, ids, special.sentinel_ids[0], special.eos_id,
+            decoder_start_id=decoder_start_id(objective), pad_id=pad,
+            batch_size=batch_size)
+    rows = [[common.start_id(special)] + row + [special.eos_id]
+            for row in ids]
+    width = min(max(len(r) for r in rows), limit + (kind == "causal"))
+    token_ids = np.full((len(rows), width), pad, np.int32)
+    for i, row in enumerate(rows):
+        row = row[:width]
+        token_ids[i, :len(row)] = row
+    lengths = np.array([min(len(r), width) for r in rows])
+    real = np.arange(width)[None, :] < lengths[:, None]
+    if kind == "causal":
+        logp, _ = token_log_probs(
+            model, token_ids[:, :-1], token_ids[:, 1:],
+            real[:, 1:].astype(np.float64), batch_size=batch_size)
+        return logp
+    if kind == "masked_pll":
+        score_mask = real & (np.arange(width)[None, :] > 0) & (
+            np.arange(width)[None, :] < lengths[:, None] - 1)
+        return masked_pseudo_log_likelihood(
+            masked_lm_model(model, objective), token_ids, real, score_mask,
+            special.mask_id, batch_size=batch_size)
+    raise ValueError(
+        f"Invalid value received for argument `kind`. Expected one of "
+        f"{list(SCORINGS)}. Received: kind={kind!r}"
+    )

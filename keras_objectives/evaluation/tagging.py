@@ -1,0 +1,186 @@
+"""Token-level tagging probe (CoNLL-style chunking, POS tagging).
+
+The same frozen backbone and attention as the sentence probe
+(`common.feature_attention_mode`), read per word instead of pooled: each
+sentence becomes `[CLS] pieces of word 1 ... pieces of word n [SEP]` (every
+word tokenized on its own with the corpus tokenizer), and a word's feature
+is the backbone output at its **first sub-token**. A `LogisticRegression`
+is fit on the training words (at most `max_train_words`, whole sentences in
+a seeded order) and predicts one tag per word. Causal bodies see only the
+left context at that position; that is a property of the arm.
+
+Metrics: token accuracy and `conlleval` chunk precision, recall and F1
+(`metrics.chunk_f1`). A word past `sequence_length` gets no feature: it is
+left out of training and predicted as the most frequent training tag
+(counted in `truncated_words`).
+"""
+
+from collections import Counter
+
+import numpy as np
+
+from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.evaluation import common
+from keras_objectives.evaluation.linear_probe import seed_list
+from keras_objectives.evaluation.logistic_regression import (
+    LogisticRegression,
+)
+from keras_objectives.evaluation.metrics import chunk_f1
+from keras_objectives.evaluation.metrics import summarize_seeds
+from keras_objectives.utils import check_int
+
+
+@keras_objectives_export("keras_objectives.evaluation.encode_words")
+def encode_words(corpus, sentences, sequence_length):
+    """Rows of word pieces and the first-piece position of each word.
+
+    Args:
+        corpus: anything with `tokenizer` and `special_tokens`.
+        sentences: list of lists of words.
+        sequence_length: int, the static row length.
+
+    Returns:
+        `(token_ids, padding_mask, positions)`: int32 and bool
+        `[N, sequence_length]` arrays, and per sentence a list with the
+        first-piece position of each word, or -1 for a word cut off.
+    """
+    special = corpus.special_tokens
+    flat = [w for words in sentences for w in words]
+    pieces = common.tokenize(corpus.tokenizer, flat)
+    unknown = special.unk_id if special.unk_id is not None else 0
+    token_ids = np.full((len(sentences), sequence_length),
+                        special.pad_id or 0, np.int32)
+    padding_mask = np.zeros(token_ids.shape, bool)
+    positions, k = [], 0
+    for i, words in enumerate(sentences):
+        row, first = [common.start_id(special)], []
+        for _ in words:
+            ids = pieces[k] or [unknown]
+            k += 1
+            first.append(len(row) if len(row) < sequence_length - 1 else -1)
+            row.extend(ids)
+        row = row[:sequence_length - 1] + [special.eos_id]
+        token_ids[i, :len(row)] = row
+        padding_mask[i, :len(row)] = True
+        positions.append(first)
+    return token_ids, padding_mask, positions
+
+
+def word_features(model, objective, corpus, sentences, sequence_length,
+                  batch_size=32):
+    """`(features [W, d], index [W, 2], positions)` of the kept words.
+
+    `index[w] = (sentence, word)` for each word that has a feature.
+    """
+    token_ids, padding_mask, positions = encode_words(
+        corpus, sentences, sequence_length)
+    features, index = [], []
+    for start, count, hidden in common.backbone_states(
+            model, objective, token_ids, padding_mask, batch_size):
+        for j in range(count):
+            i = start + j
+            kept = [(w, p) for w, p in enumerate(positions[i]) if p >= 0]
+            if kept:
+                features.append(hidden[j, [p for _, p in kept]])
+                index.extend((i, w) for w, _ in kept)
+    if not features:
+        return np.zeros((0, 0), np.float32), np.zeros((0, 2), int), positions
+    return np.concatenate(features), np.asarray(index), positions
+
+
+def _training_sentences(sentences, max_words, seed):
+    order = np.random.default_rng(seed).permutation(len(sentences))
+    chosen, total = [], 0
+    for i in order:
+        if total >= max_words:
+            break
+        chosen.append(int(i))
+        total += len(sentences[i])
+    return sorted(chosen)
+
+
+@keras_objectives_export("keras_objectives.evaluation.evaluate_tagging")
+def evaluate_tagging(model, objective, corpus, task, seed=0,
+                     sequence_length=None, max_train_words=50_000, l2=1e-3,
+                     max_iterations=300, batch_size=32):
+    """Token accuracy and chunk F1 of a first-sub-token linear probe.
+
+    Args:
+        model: the pre-trainer (`load_run(...)[0]`) or a backbone.
+        objective: its `Objective` (decides the attention).
+        corpus: the prepared corpus (tokenizer and special tokens).
+        task: a `TaggingTask` (`load_conll`) with `train` and `dev`.
+        seed: int or list of ints; a seed picks the training sentences
+            (when `max_train_words` caps them) and the probe's start.
+        sequence_length: int, default the objective's.
+        max_train_words: int, the training budget in words.
+        l2, max_iterations: the `LogisticRegression` recipe.
+        batch_size: int, for feature extraction.
+
+    Returns:
+        A dict with `dev_token_accuracy`, `dev_chunk_f1`,
+        `dev_chunk_precision`, `dev_chunk_recall` (and `test_*`), their
+        `_sd`, `per_seed`, `seeds`, `train_words`, `truncated_words`,
+        `feature_attention` and `task`.
+    """
+    seeds = seed_list(seed)
+    check_int("max_train_words", max_train_words, minimum=1)
+    length = common.check_sequence_length(sequence_length, model, objective)
+    tag_index = {t: i for i, t in enumerate(task.label_names)}
+    train_sentences, train_tags = task.split("train")
+    chosen = sorted(set().union(*[
+        _training_sentences(train_sentences, max_train_words, s)
+        for s in seeds]))
+    x_all, index_all, _ = word_features(
+        model, objective, corpus, [train_sentences[i] for i in chosen],
+        length, batch_size)
+    row_of = {i: r for r, i in enumerate(chosen)}
+    y_all = np.array([tag_index[train_tags[chosen[s]][w]]
+                      for s, w in index_all], np.int64)
+    majority = Counter(t for tags in train_tags for t in tags).most_common(
+        1)[0][0]
+    evaluated = {}
+    truncated = 0
+    for split in ("dev", "test"):
+        if split in task.splits:
+            sentences, tags = task.splits[split]
+            x, index, positions = word_features(
+                model, objective, corpus, sentences, length, batch_size)
+            truncated += sum(p < 0 for row in positions for p in row)
+            evaluated[split] = (x, index, sentences, tags)
+    runs = []
+    for s in seeds:
+        rows = {row_of[i] for i in _training_sentences(
+            train_sentences, max_train_words, s)}
+        keep = np.array([r in rows for r in index_all[:, 0]])
+        probe = LogisticRegression(l2=l2, max_iterations=max_iterations,
+                                   seed=s)
+        probe.fit(x_all[keep], y_all[keep], num_classes=len(tag_index))
+        run = {"seed": s, "train_words": int(keep.sum())}
+        for split, (x, index, sentences, tags) in evaluated.items():
+            predicted = [[majority] * len(words) for words in sentences]
+            if len(x):
+                for (i, w), c in zip(index, probe.predict(x)):
+                    predicted[i][w] = task.label_names[c]
+            flat_true = [t for row in tags for t in row]
+            flat_pred = [t for row in predicted for t in row]
+            chunks = chunk_f1(tags, predicted)
+            run[f"{split}_token_accuracy"] = float(np.mean(
+                [a == b for a, b in zip(flat_true, flat_pred)]))
+            run[f"{split}_chunk_f1"] = chunks["f1"]
+            run[f"{split}_chunk_precision"] = chunks["precision"]
+            run[f"{split}_chunk_recall"] = chunks["recall"]
+        runs.append(run)
+    keys = [k for k in runs[0] if k.startswith(("dev_", "test_"))]
+    backbone = getattr(model, "backbone", model)
+    return {
+        **summarize_seeds(runs, keys),
+        "per_seed": runs,
+        "seeds": seeds,
+        "task": task.name,
+        "tags": len(tag_index),
+        "train_words": runs[0]["train_words"],
+        "truncated_words": int(truncated),
+        "feature_attention": common.feature_attention_mode(backbone,
+                                                           objective),
+    }
