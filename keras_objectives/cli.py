@@ -1,9 +1,11 @@
-"""`keras-objectives <verb>`: train, and (as they land) compare, report, tune.
+"""`keras-objectives <verb>`: train, compare, report (and, as it lands, tune).
 
 Examples:
 
     keras-objectives train recipes/masked_lm.py:runlocal --workdir runs/mlm
     keras-objectives train recipes/causal_lm.py --config.training.steps=200
+    keras-objectives compare recipes/quickstart.py --workdir runs/quickstart
+    keras-objectives report runs/quickstart
 """
 
 import argparse
@@ -43,6 +45,38 @@ def _train(args, overrides):
     return 0 if summary["status"] == "completed" else 1
 
 
+def _compare(args, overrides):
+    from keras_objectives.compare import load_comparison_recipe
+    from keras_objectives.compare import run_comparison
+
+    recipe = load_comparison_recipe(args.recipe, overrides)
+    workdir = args.workdir or _default_workdir(args.recipe)
+    print(f"keras-objectives: comparing {len(recipe['arms'])} arms x "
+          f"{len(recipe['seeds'])} seeds from {args.recipe} in {workdir}",
+          file=sys.stderr)
+    collection = run_comparison(recipe, workdir, progress=not args.quiet)
+    counts = {}
+    for run in collection["runs"]:
+        counts[run["status"]] = counts.get(run["status"], 0) + 1
+    shown = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(f"done: {shown}; report {os.path.join(workdir, 'report.html')}")
+    return 0
+
+
+def _report(args, overrides):
+    from keras_objectives.compare import write_report
+
+    if overrides:
+        raise ValueError(
+            "`keras-objectives report` takes no --config overrides: it only "
+            f"reads run dirs. Received: {overrides}"
+        )
+    paths = write_report(args.workdir)
+    print(f"report: {paths['html']} and {paths['markdown']}; tidy results "
+          f"{paths['csv']}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="keras-objectives",
@@ -59,6 +93,31 @@ def build_parser():
     train.add_argument("recipe", help="recipe file, optionally :arg")
     train.add_argument("--workdir", help="run directory (default runs/NAME)")
     train.set_defaults(handler=_train)
+    compare = verbs.add_parser(
+        "compare",
+        help="train and evaluate every arm x seed of a comparison recipe",
+        description="Run the comparison RECIPE (path.py[:arg]): every arm x "
+        "seed under one budget, evaluations, then report.md/report.html. "
+        "Rerunning resumes. Override recipe fields with --config.FIELD="
+        "VALUE (run fields under base., e.g. --config.base.training."
+        "learning_rate=1e-3; --config.budget.flops=1e13).",
+    )
+    compare.add_argument("recipe", help="comparison recipe file, optionally "
+                         ":arg")
+    compare.add_argument("--workdir", help="comparison directory (default "
+                         "runs/NAME)")
+    compare.add_argument("--quiet", action="store_true",
+                         help="no progress lines")
+    compare.set_defaults(handler=_compare)
+    report = verbs.add_parser(
+        "report",
+        help="rebuild report.md/report.html from a comparison directory",
+        description="Read the run dirs and cached evaluations in WORKDIR "
+        "and write results.csv/json, report.md and report.html. Never "
+        "trains or evaluates.",
+    )
+    report.add_argument("workdir", help="comparison directory")
+    report.set_defaults(handler=_report)
     return parser
 
 

@@ -1,0 +1,309 @@
+"""Comparison recipes: one budget, several arms, several seeds.
+
+A comparison recipe is a Python file whose `get_config(arg=None)` returns:
+
+| field | meaning |
+|---|---|
+| `name` | the comparison's name (report title) |
+| `seeds` | pre-training seeds, at least 2 (METHOD.md asks for 3) |
+| `budget` | exactly one of `{"flops": x}`, `{"tokens": x}`, `{"steps": x}` |
+| `base` | a run config (`config.base_config()`) every arm shares |
+| `arms` | `[{"name", "objective", "overrides": {dotted: value}}]` |
+| `evaluations` | names or `{"name", **options}` (see `EVALUATIONS`) |
+| `checkpoints_for_curves` | checkpoints evaluated along training (0: final) |
+| `variable` | dotted field(s) allowed to differ besides `objective` |
+| `expected_null` | `[{"arms": [a, b], "margin": m, "metric": ...}]` |
+| `log_intervals` | metrics rows / checkpoints per run (default 10) |
+| `warmup_fraction` | warmup as a share of each arm's steps (default 0.1) |
+
+Each arm's attention mode is its objective's (`masked_lm` bidirectional,
+`causal_lm` causal, `prefix_lm` prefix...); the report lists the pairing.
+"""
+
+import copy
+
+from keras_objectives import config as config_lib
+
+BUDGET_AXES = ("flops", "tokens", "steps")
+# name -> (use, default primary metric, evaluated along training by default)
+EVALUATIONS = {
+    "held_out_lm": ("generation", "bits_per_byte", True),
+    "minimal_pairs": ("intrinsic", "accuracy", True),
+    "linear_probe": ("understanding", "accuracy", True),
+    "fine_tune": ("understanding", "accuracy", False),
+    "tagging": ("understanding", "accuracy", False),
+}
+# Run-config fields that must match across arms unless `variable` allows.
+HELD_FIXED = ("data", "sequence_length", "model", "training", "strategy")
+DEFAULTS = {
+    "checkpoints_for_curves": 0,
+    "variable": "objective",
+    "expected_null": [],
+    "log_intervals": 10,
+    "warmup_fraction": 0.1,
+    "description": "",
+}
+KNOWN = ("name", "seeds", "budget", "base", "arms", "evaluations",
+         *DEFAULTS)
+
+
+def _error(field, value, expected, fix=""):
+    return ValueError(
+        f"Invalid value received for recipe field `{field}`. Expected "
+        f"{expected}. Received: {field}={value!r}" + (f". {fix}" if fix
+                                                      else "")
+    )
+
+
+def load_comparison_recipe(spec, overrides=()):
+    """Load `path.py[:arg]`, apply `--config.x=y` overrides, validate.
+
+    Overrides address the comparison recipe (`--config.seeds=[0,1,2]`,
+    `--config.budget.flops=1e13`, `--config.base.training.learning_rate=
+    1e-3`).
+    """
+    recipe = config_lib.load_recipe(spec)
+    for item in overrides:
+        text = item[len("--config."):] if item.startswith("--config.") else (
+            item)
+        if "=" not in text:
+            raise ValueError(
+                f"Invalid override {item!r}. Expected `--config.FIELD=VALUE`"
+                ", for example `--config.budget.flops=1e13`."
+            )
+        dotted, value = text.split("=", 1)
+        head, _, rest = dotted.partition(".")
+        if head == "base" and rest:
+            recipe["base"] = config_lib.override(recipe["base"], rest, value)
+        else:
+            recipe = _override_top(recipe, dotted, value)
+    return validate_recipe(recipe)
+
+
+def _override_top(recipe, dotted, value):
+    keys = dotted.split(".")
+    if keys[0] not in KNOWN:
+        raise ValueError(
+            f"Unknown comparison recipe field `{dotted}`. Known fields: "
+            f"{sorted(KNOWN)} (run fields go under `base.`, e.g. "
+            "`--config.base.training.learning_rate=1e-3`)."
+        )
+    recipe = copy.deepcopy(recipe)
+    node = recipe
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    if keys[0] == "budget":
+        node.clear()  # One axis only: a new axis replaces the old one.
+    node[keys[-1]] = config_lib._parse_value(value)
+    return recipe
+
+
+def _flatten(config, prefix=""):
+    out = {}
+    for key, value in config.items():
+        path = prefix + key
+        if isinstance(value, dict) and key != "objective":
+            out.update(_flatten(value, path + "."))
+        else:
+            out[path] = value
+    return out
+
+
+def _variables(recipe):
+    variable = recipe["variable"]
+    names = [variable] if isinstance(variable, str) else list(variable)
+    return ["objective", *names]
+
+
+def _allowed(path, variables):
+    return any(path == v or path.startswith(v + ".") for v in variables)
+
+
+def normalize_arm(arm, index):
+    """An arm as `{"name", "objective", "overrides"}`; strings are names."""
+    if isinstance(arm, str):
+        arm = {"name": arm, "objective": arm}
+    if not isinstance(arm, dict) or "objective" not in arm:
+        raise _error(f"arms[{index}]", arm,
+                     "a dict with `name` and `objective`",
+                     "For example {'name': 'mlm', 'objective': 'masked_lm'}")
+    unknown = set(arm) - {"name", "objective", "overrides"}
+    if unknown:
+        raise _error(f"arms[{index}]", arm, "only the keys name, objective "
+                     "and overrides", f"Unknown keys: {sorted(unknown)}")
+    objective = arm["objective"]
+    default = objective if isinstance(objective, str) else (
+        objective.get("class_name", f"arm{index}"))
+    name = str(arm.get("name") or default)
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise _error(f"arms[{index}].name", name,
+                     "a non-empty name usable as a directory name")
+    return {"name": name, "objective": copy.deepcopy(objective),
+            "overrides": dict(arm.get("overrides") or {})}
+
+
+def normalize_evaluation(entry, index):
+    """An evaluation as a dict with `name`, `label` and options."""
+    if isinstance(entry, str):
+        entry = {"name": entry}
+    if not isinstance(entry, dict) or entry.get("name") not in EVALUATIONS:
+        raise _error(f"evaluations[{index}]", entry,
+                     f"a name or a dict with `name` in {sorted(EVALUATIONS)}")
+    entry = copy.deepcopy(entry)
+    use, metric, along = EVALUATIONS[entry["name"]]
+    task = entry.get("task")
+    entry.setdefault("label", entry["name"] + (f"-{task}" if isinstance(
+        task, str) and "/" not in task else ""))
+    entry.setdefault("metric", metric)
+    entry.setdefault("along_training", along)
+    entry.setdefault("seeds", [0, 1, 2] if use == "understanding" else [0])
+    entry["use"] = use
+    return entry
+
+
+def validate_recipe(recipe):
+    """Check a comparison recipe; return it normalized (defaults filled).
+
+    Raises:
+        ValueError: naming the field, the value and the fix, for: unknown
+            fields, fewer than 2 seeds, a budget without exactly one axis,
+            duplicate arm names, unknown evaluations, or arms whose run
+            configs differ in a held-fixed field (tokenizer, sequence
+            length, body size, optimizer...) that `variable` does not name.
+
+    Examples:
+
+    >>> from keras_objectives.config import base_config
+    >>> r = validate_recipe({"name": "x", "seeds": [0, 1],
+    ...     "budget": {"steps": 10}, "base": base_config(),
+    ...     "arms": ["masked_lm", "causal_lm"], "evaluations": []})
+    >>> [a["name"] for a in r["arms"]], r["variable"]
+    (['masked_lm', 'causal_lm'], 'objective')
+    """
+    if not isinstance(recipe, dict):
+        raise _error("recipe", recipe, "a dict from `get_config()`")
+    unknown = set(recipe) - set(KNOWN)
+    if unknown:
+        raise ValueError(
+            f"Unknown comparison recipe field(s) {sorted(unknown)}. Known "
+            f"fields: {sorted(KNOWN)}."
+        )
+    missing = [k for k in ("name", "seeds", "budget", "base", "arms")
+               if k not in recipe]
+    if missing:
+        raise ValueError(
+            f"The comparison recipe lacks the field(s) {missing}. A recipe "
+            "needs name, seeds, budget, base and arms; see "
+            "docs/comparing.md."
+        )
+    out = {**copy.deepcopy(DEFAULTS), **copy.deepcopy(recipe)}
+    out.setdefault("evaluations", [])
+    seeds = out["seeds"]
+    if (not isinstance(seeds, (list, tuple)) or len(set(seeds)) < 2
+            or len(set(seeds)) != len(seeds)
+            or not all(isinstance(s, int) and s >= 0 for s in seeds)):
+        raise _error("seeds", seeds, "at least 2 distinct integers >= 0",
+                     "Differences between objectives are only meaningful "
+                     "against seed noise: use e.g. [0, 1, 2]")
+    out["seeds"] = list(seeds)
+    budget = out["budget"]
+    if (not isinstance(budget, dict) or len(budget) != 1
+            or next(iter(budget)) not in BUDGET_AXES):
+        raise _error("budget", budget, "exactly one of {'flops': x}, "
+                     "{'tokens': x} or {'steps': x}",
+                     "Name one axis as the budget; the other two are "
+                     "logged")
+    axis, amount = next(iter(budget.items()))
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or (
+            amount <= 0):
+        raise _error(f"budget.{axis}", amount, "a positive number")
+    out["base"] = config_lib.validate(out["base"])
+    arms = out["arms"]
+    if not isinstance(arms, (list, tuple)) or len(arms) < 2:
+        raise _error("arms", arms, "a list of at least 2 arms")
+    out["arms"] = [normalize_arm(a, i) for i, a in enumerate(arms)]
+    names = [a["name"] for a in out["arms"]]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise _error("arms", names, "unique arm names",
+                     f"Rename the duplicates {duplicates}")
+    out["evaluations"] = [normalize_evaluation(e, i)
+                          for i, e in enumerate(out["evaluations"])]
+    labels = [e["label"] for e in out["evaluations"]]
+    if len(set(labels)) != len(labels):
+        raise _error("evaluations", labels, "unique labels",
+                     "Give repeated evaluations a distinct `label`")
+    for field in ("checkpoints_for_curves", "log_intervals"):
+        value = out[field]
+        if isinstance(value, bool) or not isinstance(value, int) or value < (
+                0 if field == "checkpoints_for_curves" else 1):
+            raise _error(field, value, "a non-negative integer")
+    if out["checkpoints_for_curves"] > out["log_intervals"]:
+        raise _error("checkpoints_for_curves", out["checkpoints_for_curves"],
+                     f"at most log_intervals={out['log_intervals']}")
+    if not 0.0 <= float(out["warmup_fraction"]) < 1.0:
+        raise _error("warmup_fraction", out["warmup_fraction"],
+                     "a float in [0, 1)")
+    _check_held_fixed(out)
+    _check_expected_null(out, names)
+    return out
+
+
+def arm_run_config(recipe, arm, seed, steps=None, steps_per_checkpoint=None):
+    """The run config of one arm and seed: base + objective + overrides.
+
+    Args:
+        recipe: a validated comparison recipe.
+        arm: one of `recipe["arms"]`.
+        seed: the pre-training seed.
+        steps, steps_per_checkpoint: from the budget plan (`None` keeps
+            the base's).
+
+    Returns:
+        A validated run config for `training.train`.
+    """
+    config = copy.deepcopy(recipe["base"])
+    config["objective"] = copy.deepcopy(arm["objective"])
+    for dotted, value in arm["overrides"].items():
+        config = config_lib.override(config, dotted, value, parse=False)
+    config["seed"] = seed
+    t = config["training"]
+    if steps is not None:
+        t["steps"] = int(steps)
+        t["steps_per_checkpoint"] = int(steps_per_checkpoint or steps)
+        t["warmup_steps"] = int(round(recipe["warmup_fraction"] * steps))
+        if recipe["checkpoints_for_curves"]:
+            t["keep_checkpoints"] = int(steps // t["steps_per_checkpoint"])
+    return config_lib.validate(config)
+
+
+def _check_held_fixed(recipe):
+    variables = _variables(recipe)
+    first = recipe["arms"][0]
+    reference = _flatten(arm_run_config(recipe, first, 0))
+    for arm in recipe["arms"][1:]:
+        for path, value in _flatten(arm_run_config(recipe, arm, 0)).items():
+            if path.split(".")[0] not in HELD_FIXED or _allowed(
+                    path, variables):
+                continue
+            if reference.get(path) != value:
+                raise ValueError(
+                    f"Arms `{first['name']}` and `{arm['name']}` differ in "
+                    f"`{path}` ({reference.get(path)!r} vs {value!r}), which "
+                    "a comparison holds fixed (tokenizer, vocabulary, "
+                    "sequence length, body size, optimizer and schedule). "
+                    "Move the value into `base`, or, if this difference IS "
+                    f"the experiment, set the recipe's variable='{path}'."
+                )
+
+
+def _check_expected_null(recipe, names):
+    for i, pair in enumerate(recipe["expected_null"]):
+        arms = pair.get("arms") if isinstance(pair, dict) else None
+        if (not arms or len(arms) != 2 or any(a not in names for a in arms)
+                or not isinstance(pair.get("margin"), (int, float))
+                or pair["margin"] <= 0):
+            raise _error(f"expected_null[{i}]", pair,
+                         "{'arms': [a, b], 'margin': m > 0} with arm "
+                         f"names from {names}",
+                         "Optionally add 'evaluation' and 'metric'")

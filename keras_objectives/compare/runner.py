@@ -1,0 +1,192 @@
+"""Run every arm x seed of a comparison, evaluate, and write the report.
+
+`run_comparison` is the only place in `compare/` that trains, and it does
+so only through `training.train`. Runs go to `workdir/runs/<arm>/seed-<s>/`
+in seed-major order (every arm of seed 0 first), so a comparison stopped
+early still has paired runs. Re-running the same command resumes: finished
+runs (summary status `completed` or `diverged`) are skipped, an unfinished
+run resumes from its newest checkpoint, cached evaluations are kept.
+"""
+
+import json
+import os
+import sys
+import time
+import traceback
+
+from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.compare import budget as budget_lib
+from keras_objectives.compare import evaluate as evaluate_lib
+from keras_objectives.compare import results as results_lib
+from keras_objectives.compare.recipe import arm_run_config
+from keras_objectives.compare.recipe import validate_recipe
+from keras_objectives.utils import atomic_write_json
+
+
+def _jsonable(value):
+    return json.loads(json.dumps(value, default=str))
+
+
+def _format_seconds(seconds):
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds}s"
+
+
+def _prepare_corpus(base):
+    from keras_objectives import data
+
+    d = base["data"]
+    return data.prepare_corpus(
+        d["source"], validation_source=d["validation_source"],
+        vocabulary_size=d["vocabulary_size"], lowercase=d["lowercase"],
+        errors=d["errors"], max_documents=d["max_documents"],
+    )
+
+
+def _record_comparison(workdir, recipe, plan):
+    path = os.path.join(workdir, "comparison.json")
+    record = _jsonable({"recipe": recipe, "plan": plan})
+    previous = results_lib.load_comparison(workdir)
+    if previous is not None and previous.get("recipe") != record["recipe"]:
+        raise ValueError(
+            f"The workdir {workdir!r} holds a comparison with a different "
+            "recipe. Use a new --workdir, or delete the old comparison."
+        )
+    atomic_write_json(path, record)
+
+
+@keras_objectives_export("keras_objectives.compare.run_comparison")
+def run_comparison(recipe, workdir, progress=True, evaluate=True,
+                   report=True, train_fn=None, corpus=None):
+    """Train and evaluate every arm x seed of a comparison recipe.
+
+    Args:
+        recipe: a comparison recipe dict (`get_config()` of a
+            `recipes/compare_*.py` file); validated here.
+        workdir: the comparison directory (created; resumable).
+        progress: bool, print `[k/n] arm seed s ...` lines with an ETA to
+            stderr.
+        evaluate: bool, run the recipe's evaluations on each run.
+        report: bool, write results and `report.md`/`report.html` at the
+            end.
+        train_fn: `(config, run_dir) -> summary`, default
+            `training.train` (tests inject failures here).
+        corpus: an already prepared corpus (default: prepared from
+            `recipe["base"]["data"]`, as `training.train` does).
+
+    Returns:
+        The collection of runs (`compare.results.collect`).
+
+    Examples:
+
+    ```python
+    from keras_objectives.compare import run_comparison
+    from keras_objectives.config import load_recipe
+    run_comparison(load_recipe("recipes/quickstart.py"), "runs/quickstart")
+    ```
+    """
+    recipe = validate_recipe(recipe)
+    os.makedirs(workdir, exist_ok=True)
+    log = _logger(progress)
+    if train_fn is None:
+        from keras_objectives.training import train
+
+        def train_fn(config, path):
+            return train(config, path, verbose=0)
+
+    if corpus is None:
+        corpus = _prepare_corpus(recipe["base"])
+    plan = budget_lib.plan_budget(recipe, corpus)
+    _record_comparison(workdir, recipe, plan)
+    for arm in recipe["arms"]:
+        p = plan[arm["name"]]
+        log(f"plan: {arm['name']} ({p['objective']}, {p['attention_mode']}"
+            f" attention): {p['steps']} steps, {p['tokens']:.3g} tokens, "
+            f"{p['flops']:.3g} FLOPs, {p['loss_position_share']:.0%} "
+            "loss-bearing positions")
+
+    grid = [(arm, seed) for seed in recipe["seeds"] for arm in recipe["arms"]]
+    spent_seconds, spent_flops = 0.0, 0.0
+    for index, (arm, seed) in enumerate(grid, start=1):
+        name, p = arm["name"], plan[arm["name"]]
+        tag = f"[{index}/{len(grid)}] {name} seed {seed}"
+        path = results_lib.run_dir(workdir, name, seed)
+        status = _status(path)
+        if status in ("completed", "diverged"):
+            log(f"{tag}: {status} earlier, skipped")
+        elif status == "broken":
+            log(f"{tag}: run dir is broken, skipped (delete it to rerun)")
+            continue
+        else:
+            remaining = sum(plan[a["name"]]["flops"] for a, _ in
+                            grid[index - 1:])
+            eta = (f", ETA {_format_seconds(spent_seconds / spent_flops * remaining)}"
+                   if spent_flops else "")
+            log(f"{tag}: training {p['steps']} steps ({p['flops']:.3g} "
+                f"FLOPs){eta}")
+            started = time.perf_counter()
+            status = _train_one(recipe, arm, seed, p, path, train_fn, tag,
+                                log)
+            if status in ("completed", "diverged"):
+                spent_seconds += time.perf_counter() - started
+                spent_flops += p["flops"]
+        if status == "completed" and evaluate and recipe["evaluations"]:
+            evaluate_lib.evaluate_run(
+                path, recipe, p["steps"], p["steps_per_checkpoint"],
+                log=lambda line, tag=tag: log(f"{tag}: {line}"))
+    if report:
+        from keras_objectives.compare.report import write_report
+
+        paths = write_report(workdir)
+        log(f"report: {paths['html']}")
+    return results_lib.collect(workdir)
+
+
+def _status(path):
+    try:
+        return results_lib.read_run(path)["status"]
+    except ValueError:
+        return "broken"
+
+
+def _train_one(recipe, arm, seed, plan, path, train_fn, tag, log):
+    config = arm_run_config(recipe, arm, seed, plan["steps"],
+                            plan["steps_per_checkpoint"])
+    failure_path = os.path.join(path, "failure.json")
+    started = time.perf_counter()
+    try:
+        summary = train_fn(config, path)
+    except Exception as e:  # One arm's bug must not stop the grid.
+        reason = f"{type(e).__name__}: {e}"
+        atomic_write_json(failure_path, {
+            "status": "failed", "failure": reason,
+            "traceback": traceback.format_exc()})
+        log(f"{tag}: FAILED ({reason}); continuing with the other runs")
+        return "failed"
+    finally:
+        import keras
+
+        keras.backend.clear_session()
+    if os.path.exists(failure_path):
+        os.remove(failure_path)
+    seconds = time.perf_counter() - started
+    if summary.get("status") == "diverged":
+        log(f"{tag}: DIVERGED ({summary.get('failure')}); recorded as "
+            "failed, continuing")
+        return "diverged"
+    log(f"{tag}: completed in {_format_seconds(seconds)}, held-out loss "
+        f"{summary.get('held_out_loss', float('nan')):.4f}, "
+        f"{summary.get('tokens_per_second', 0):.0f} tokens/s")
+    return summary.get("status", "completed")
+
+
+def _logger(progress):
+    def log(line):
+        if progress:
+            print(f"compare: {line}", file=sys.stderr, flush=True)
+
+    return log
