@@ -97,20 +97,22 @@ def steps_for_budget(budget, accounting, arm_name, log_intervals=10):
 
 
 @keras_objectives_export("keras_objectives.compare.plan_budget")
-def plan_budget(recipe, corpus, accounting_fn=arm_accounting):
+def plan_budget(recipe, corpus, accounting_fn=None):
     """Each arm's steps and its tokens, FLOPs and loss positions.
 
     Args:
         recipe: a validated comparison recipe.
         corpus: the prepared corpus (`data.prepare_corpus`), or any object
             with `special_tokens` and `continuation_token_ids`.
-        accounting_fn: `(run_config, corpus) -> accounting dict`.
+        accounting_fn: `(run_config, corpus) -> accounting dict`,
+            default `arm_accounting`.
 
     Returns:
         dict `{arm_name: plan}` where a plan has `steps`,
         `steps_per_checkpoint`, the per-step accounting, and the planned
         `tokens`, `flops` and `loss_positions` over the whole run.
     """
+    accounting_fn = accounting_fn or arm_accounting
     plans = {}
     for arm in recipe["arms"]:
         config = arm_run_config(recipe, arm, recipe["seeds"][0])

@@ -156,6 +156,7 @@ def evaluate_run(path, recipe, steps, steps_per_checkpoint, log=None,
                 shown = _headline(entries[key], entry["metric"])
                 log(f"{entry['label']} @ step {step}: {shown}")
         del model
+    if todo:
         keras.backend.clear_session()
     return entries
 
