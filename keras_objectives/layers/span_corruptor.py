@@ -145,13 +145,15 @@ class SpanCorruptor(SeededTransform):
                                   self.mean_noise_span_length,
                                   self.random_roll)
         if not iid and need["num_spans"] > len(self.sentinel_ids):
-            raise invalid(
-                "sentinel_ids", f"{len(self.sentinel_ids)} sentinels",
-                f"at least {need['num_spans']}, the noise spans of a row of "
-                f"{raw_length} tokens at noise_density={self.noise_density} "
-                f"and mean_noise_span_length={self.mean_noise_span_length}",
+            raise ValueError(
+                "Invalid value received for argument `sentinel_ids`: "
+                f"{len(self.sentinel_ids)} sentinels, but rows of "
+                f"{raw_length} tokens at noise_density={self.noise_density}"
+                " and mean_noise_span_length="
+                f"{self.mean_noise_span_length} have up to "
+                f"{need['num_spans']} noise spans, one sentinel each. "
                 "Reserve more `<extra_id_k>` tokens, cut shorter rows or "
-                "use longer spans",
+                "use longer spans."
             )
         if self.form == "decoder":
             minimum = raw_length + 2 if iid else need["total_length"]
