@@ -16,6 +16,21 @@ from keras_objectives.compare import published as published_lib
 from keras_objectives.compare import stats
 
 USES = ("understanding", "generation", "intrinsic")
+# Bookkeeping numbers the instruments return: kept in results.csv, not
+# shown as metrics in the report.
+HIDDEN = ("tokens", "bytes", "total_nll", "documents", "pairs", "ties",
+          "classes", "train_examples", "feature_dim", "truncated",
+          "train_words", "truncated_words", "epochs", "learning_rate")
+
+
+def shown_metric(metric):
+    """Whether a metric is a score (shown) or bookkeeping (hidden).
+
+    >>> shown_metric("dev_accuracy"), shown_metric("pairs_swap")
+    (True, False)
+    """
+    return not (metric in HIDDEN or metric.startswith("pairs_")
+                or metric.endswith("_sd"))
 
 
 def _mean(values):
@@ -103,7 +118,8 @@ def evaluation_tables(rows, collection, arm_names):
     for entry in _evaluations(collection):
         label = entry["label"]
         metrics = sorted({r["metric"] for r in rows
-                          if r["evaluation"] == label})
+                          if r["evaluation"] == label
+                          and shown_metric(r["metric"])})
         primary = entry["metric"] if entry["metric"] in metrics else (
             metrics[0] if metrics else entry["metric"])
         table = {"label": label, "name": entry["name"], "use": entry["use"],

@@ -61,6 +61,14 @@ FUNCTIONS = {
     "fine_tune": ("evaluate_fine_tune", "evaluate_fine_tuning"),
     "tagging": ("evaluate_tagging", "evaluate_token_tagging"),
 }
+# Instruments that take a list of seeds and return `per_seed` runs (the
+# features are computed once for all probe seeds).
+MULTI_SEED = ("linear_probe", "fine_tune", "tagging")
+# Built-in downstream tasks (no file needed): the embedded books' tails.
+BUILTIN_TASKS = {"book_attribution": "book", "books": "book",
+                 "author_attribution": "author", "authors": "author"}
+_PER_RUN_KEYS = ("seed", "iterations")
+_TASKS = {}
 
 
 def evaluation_function(name):
@@ -77,26 +85,75 @@ def evaluation_function(name):
     )
 
 
+def resolve_task(name, spec, corpus):
+    """A task object from a recipe's `task` option (cached per process).
+
+    `None`, `"book_attribution"` or `"author_attribution"`: the built-in
+    task from the held-out tails of the embedded books; `"tfds:NAME"`: a
+    TFDS dataset; a path or a dict of `train`/`dev`/`test` paths: the
+    user's files (CoNLL columns for `tagging`, classification files
+    otherwise).
+    """
+    from keras_objectives import evaluation
+
+    key = (name == "tagging", repr(spec))
+    if key in _TASKS:
+        return _TASKS[key]
+    if spec is None or spec in BUILTIN_TASKS:
+        if name == "tagging":
+            raise ValueError(
+                "Invalid value received for the `tagging` evaluation's "
+                f"`task`. Expected a CoNLL file path or a dict of train/dev"
+                f"/test paths. Received: task={spec!r}. There is no "
+                "built-in tagging task."
+            )
+        task = evaluation.book_attribution_task(
+            corpus=corpus, label=BUILTIN_TASKS.get(spec, "book"))
+    elif isinstance(spec, str) and spec.startswith("tfds:"):
+        task = evaluation.load_tfds(spec[len("tfds:"):])
+    else:
+        load = evaluation.load_conll if name == "tagging" else (
+            evaluation.load_classification)
+        task = load(**spec) if isinstance(spec, dict) else load(spec)
+    _TASKS[key] = task
+    return task
+
+
 def _numbers(result):
     return {k: float(v) for k, v in result.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool)}
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
+            and k not in _PER_RUN_KEYS}
 
 
 def _call(entry, model, objective, corpus):
     """`(status, reason, per_seed)`; not applicable when the instrument
     returns a `reason` and no numbers (e.g. held-out LM loss of an MLM)."""
-    fn = evaluation_function(entry["name"])
+    name = entry["name"]
+    fn = evaluation_function(name)
+    options = evaluation_options(entry)
+    if name in ("linear_probe", "fine_tune", "tagging"):
+        options["task"] = resolve_task(name, options.get("task"), corpus)
+    seeds = entry["seeds"]
+    if name in MULTI_SEED:
+        calls = [(None, fn(model, objective, corpus, seed=list(seeds),
+                           **options))]
+    else:
+        calls = [(s, fn(model, objective, corpus, seed=s, **options))
+                 for s in seeds]
     per_seed = {}
-    for seed in entry["seeds"]:
-        result = fn(model, objective, corpus, seed=seed,
-                    **evaluation_options(entry))
+    for seed, result in calls:
         if not isinstance(result, dict):
             raise TypeError(f"{fn.__name__} returned {type(result)}")
         numbers = _numbers(result)
         reason = result.get("reason") or result.get("not_applicable")
-        if reason and not numbers:
+        if reason and not any(v == v for v in numbers.values()):
             return "not_applicable", str(reason), {}
-        per_seed[str(seed)] = numbers
+        runs = result.get("per_seed")
+        if isinstance(runs, list) and runs:
+            for run in runs:
+                per_seed[str(run.get("seed"))] = _numbers(run)
+        else:
+            per_seed[str(seed)] = numbers
     return "ok", None, per_seed
 
 

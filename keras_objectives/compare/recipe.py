@@ -29,9 +29,9 @@ BUDGET_AXES = ("flops", "tokens", "steps")
 EVALUATIONS = {
     "held_out_lm": ("generation", "bits_per_byte", True),
     "minimal_pairs": ("intrinsic", "accuracy", True),
-    "linear_probe": ("understanding", "accuracy", True),
-    "fine_tune": ("understanding", "accuracy", False),
-    "tagging": ("understanding", "accuracy", False),
+    "linear_probe": ("understanding", "dev_accuracy", True),
+    "fine_tune": ("understanding", "dev_accuracy", False),
+    "tagging": ("understanding", "dev_chunk_f1", False),
 }
 # Run-config fields that must match across arms unless `variable` allows.
 HELD_FIXED = ("data", "sequence_length", "model", "training", "strategy")
@@ -307,3 +307,38 @@ def _check_expected_null(recipe, names):
                          "{'arms': [a, b], 'margin': m > 0} with arm "
                          f"names from {names}",
                          "Optionally add 'evaluation' and 'metric'")
+
+
+def comparison_base(arg=None, size="mini"):
+    """The shared run config of the `recipes/compare_*.py` files.
+
+    Args:
+        arg: the recipe's `:arg`; `"runlocal"` shrinks it to a CPU smoke
+            run (tiny body, 4k vocabulary, length 64). `None` is the full
+            run.
+        size: the `config.MODEL_SIZES` entry of the full run.
+
+    Returns:
+        `(base_run_config, is_runlocal)`.
+
+    Examples:
+
+    >>> base, local = comparison_base("runlocal")
+    >>> base["model"]["hidden_dim"], base["sequence_length"], local
+    (64, 64, True)
+    """
+    if arg not in (None, "runlocal"):
+        raise ValueError(
+            f"Unknown recipe argument {arg!r}. Use `RECIPE.py:runlocal` for "
+            "a CPU smoke run, or no argument for the full comparison."
+        )
+    base = config_lib.base_config()
+    if arg == "runlocal":
+        config_lib.set_model_size(base, "tiny")
+        base["data"]["vocabulary_size"] = 4096
+        base["sequence_length"] = 64
+        base["model"]["max_sequence_length"] = 128
+        base["training"].update(eval_batches=4, global_batch_size=16)
+        return base, True
+    config_lib.set_model_size(base, size)
+    return base, False

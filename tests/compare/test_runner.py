@@ -81,16 +81,25 @@ def fakes(monkeypatch):
             config = json.load(f)
         return config, config["objective"], None, config
 
-    def probe(model, objective, corpus, seed=0, **options):
-        evaluated.append((objective, model["seed"], seed))
+    def probe(model, objective, corpus, task, seed=0, **options):
+        # As evaluate_linear_probe: a list of probe seeds, one call.
+        assert task == "books-task" and isinstance(seed, list)
         bonus = 0.2 if objective == "masked_lm" else 0.0
-        return {"accuracy": 0.5 + bonus + 0.01 * model["seed"] + 0.001 * seed}
+        runs = []
+        for s in seed:
+            evaluated.append((objective, model["seed"], s))
+            runs.append({"seed": s, "dev_accuracy": 0.5 + bonus + 0.01
+                         * model["seed"] + 0.001 * s})
+        return {"dev_accuracy": sum(r["dev_accuracy"] for r in runs)
+                / len(runs), "per_seed": runs, "feature_dim": 64}
 
     # Nothing is built here: skip the (slow, gc-heavy) session clearing.
     monkeypatch.setattr(keras.backend, "clear_session", lambda: None)
     monkeypatch.setattr(budget, "arm_accounting", accounting)
     monkeypatch.setattr(training, "load_run", load_run)
     monkeypatch.setattr(evaluate, "evaluation_function", lambda name: probe)
+    monkeypatch.setattr(evaluate, "resolve_task",
+                        lambda name, spec, corpus: "books-task")
     return evaluated
 
 
