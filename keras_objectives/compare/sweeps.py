@@ -99,13 +99,13 @@ def mask_replacement(rates=((0.8, 0.1), (1.0, 0.0))):
     """80/10/10 vs `[MASK]`-only (expected null: pair with a margin).
 
     >>> [a["name"] for a in mask_replacement()]
-    ['mlm-80/10/10', 'mlm-mask-only']
+    ['mlm-80-10-10', 'mlm-mask-only']
     """
     arms = []
     for mask, random in rates:
         keep = 1.0 - mask - random
         name = ("mlm-mask-only" if mask == 1.0 else
-                f"mlm-{mask * 100:.0f}/{random * 100:.0f}/{keep * 100:.0f}")
+                f"mlm-{mask * 100:.0f}-{random * 100:.0f}-{keep * 100:.0f}")
         arms.append({"name": name, "objective": {
             "class_name": "masked_lm",
             "config": {"mask_token_rate": mask, "random_token_rate": random}},
@@ -137,26 +137,35 @@ def static_vs_dynamic(dupe_factor=10, max_documents=(None,)):
     return arms
 
 
-def objective_by_attention(pairs):
+def objective_by_attention(pairs, encoder_decoder_backbone=None):
     """Objective × attention mask (T5 Table 2): one arm per pairing.
 
+    An objective fixes its attention: `masked_lm` bidirectional,
+    `causal_lm` causal, `prefix_lm` and `span_corruption` a prefix mask on
+    the shared decoder (`form="decoder"`) or a real encoder-decoder
+    (`form="encoder_decoder"`). So crossing objective and mask means
+    pairing each objective with a form.
+
     Args:
-        pairs: `[(objective, attention_mode)]`; the mode is passed as the
-            objective's `attention_mode` config when the objective has
-            one, e.g. `[("causal_lm", "causal"), ("prefix_lm", "prefix"),
-            ("masked_lm", "bidirectional")]`. `None` keeps the
-            objective's own mode.
+        pairs: `[(objective, form)]`; `form` is set as the objective's
+            `form` config, `None` keeps the objective's own attention.
+        encoder_decoder_backbone: the `model.backbone` for
+            `form="encoder_decoder"` arms (then set the recipe's
+            `variable=["model.backbone"]`: the body is no longer shared).
 
     >>> [a["name"] for a in objective_by_attention(
-    ...     [("causal_lm", None), ("span_corruption", "prefix")])]
-    ['causal_lm', 'span_corruption-prefix']
+    ...     [("causal_lm", None), ("prefix_lm", "decoder"),
+    ...      ("masked_lm", None)])]
+    ['causal_lm', 'prefix_lm-decoder', 'masked_lm']
     """
     arms = []
-    for objective, mode in pairs:
+    for objective, form in pairs:
         arm = _arm(objective)
-        if mode is not None:
-            arm["objective"]["config"]["attention_mode"] = mode
-            arm["name"] = f"{arm['name']}-{mode}"
+        if form is not None:
+            arm["objective"]["config"]["form"] = form
+            arm["name"] = f"{arm['name']}-{form}"
+            if form == "encoder_decoder" and encoder_decoder_backbone:
+                arm["overrides"]["model.backbone"] = encoder_decoder_backbone
         arms.append(arm)
     return arms
 

@@ -1,6 +1,7 @@
 """Comparison recipes: validation, sweeps and the budget -> steps plan."""
 
 import copy
+import types
 
 import pytest
 
@@ -181,3 +182,35 @@ def test_validation_does_not_mutate_the_input():
     before = copy.deepcopy(r)
     validate_recipe(r)
     assert r == before
+
+
+def test_plan_budget_with_real_objectives_and_bodies():
+    from keras_objectives.data.special_tokens import SpecialTokens
+    from keras_objectives.data.special_tokens import reserved_tokens
+
+    vocabulary = reserved_tokens() + [f"w{i}" for i in range(400)]
+    corpus = types.SimpleNamespace(
+        special_tokens=SpecialTokens.from_vocabulary(vocabulary),
+        continuation_token_ids=[])
+    base = set_model_size(base_config(), "tiny")
+    base["sequence_length"] = 32
+    base["training"]["global_batch_size"] = 4
+    r = validate_recipe(recipe(base=base, budget={"flops": 2e10}))
+    plan = budget.plan_budget(r, corpus)
+    mlm, clm = plan["masked_lm"], plan["causal_lm"]
+    assert (mlm["attention_mode"], clm["attention_mode"]) == (
+        "bidirectional", "causal")
+    # CLM pays the output softmax at every position, MLM at ~15%: at equal
+    # FLOPs the MLM arm gets more steps, and neither exceeds the budget.
+    assert mlm["flops_per_step"] < clm["flops_per_step"]
+    assert mlm["steps"] > clm["steps"] >= 10
+    for p in (mlm, clm):
+        assert p["steps"] == int(2e10 // p["flops_per_step"]) // 10 * 10
+        assert 2e10 - 10 * p["flops_per_step"] < p["flops"] <= 2e10
+        assert p["tokens_per_step"] == 4 * 32
+    assert mlm["loss_position_share"] == pytest.approx(0.15)
+    assert clm["loss_position_share"] == 1.0
+    # Equal tokens: equal steps whatever the objective costs.
+    r = validate_recipe(recipe(base=base, budget={"tokens": 128 * 50}))
+    plan = budget.plan_budget(r, corpus)
+    assert plan["masked_lm"]["steps"] == plan["causal_lm"]["steps"] == 50

@@ -1,0 +1,36 @@
+"""MLM mask-rate sweep: 10/15/25/40/60% at equal FLOPs (T5 Table 5;
+Wettig et al. 2023: the best rate grows with model size).
+
+Losses are not comparable across mask rates (Wettig: 80% masking had
+validation perplexity 1141 yet kept 95% of fine-tuning quality), so the
+verdict uses the probe and minimal pairs only.
+
+Launch (3 seeds x 5 rates x 4-layer 256-wide body, 1e15 FLOPs each: about
+15 h on 2 CPU cores, well under an hour on one GPU):
+
+    keras-objectives compare recipes/compare_mask_rate.py --workdir runs/mask_rate
+
+CPU smoke run (tiny body, 2 seeds, about 15 minutes):
+
+    keras-objectives compare recipes/compare_mask_rate.py:runlocal
+"""
+
+from keras_objectives.compare import sweeps
+from keras_objectives.compare.recipe import comparison_base
+
+
+def get_config(arg=None):
+    base, local = comparison_base(arg)
+    return {
+        "name": "mask_rate",
+        "description": "MLM selection rate sweep at equal training FLOPs.",
+        "seeds": [0, 1] if local else [0, 1, 2],
+        "budget": {"flops": 2e12 if local else 1e15},
+        "base": base,
+        "arms": sweeps.mask_rate_sweep([0.10, 0.15, 0.25, 0.40, 0.60]),
+        "evaluations": [
+            {"name": "linear_probe", "task": "book_attribution"},
+            {"name": "minimal_pairs", "num_pairs": 200 if local else 300},
+        ],
+        "checkpoints_for_curves": 0 if local else 3,
+    }
