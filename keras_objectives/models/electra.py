@@ -1,0 +1,449 @@
+"""ELECTRA's generator: a small MLM that shares the discriminator's embeddings.
+
+The discriminator is the shared body handed to
+`ReplacedTokenDetection.build_graph`; this module holds what ELECTRA adds
+around it: the generator's sizes (`generator_dims`), the generator itself
+(`ElectraGenerator`: small MLM, Gumbel sampling, replaced sequence and
+labels) and the pure `replace_tokens` step.
+"""
+
+import keras
+import keras_hub
+from keras import ops
+
+from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.layers.gumbel_sampler import GumbelSampler
+from keras_objectives.models.attention_mask import compute_attention_mask
+from keras_objectives.models.attention_mask import compute_position_ids
+from keras_objectives.utils import check_int
+from keras_objectives.utils import invalid
+
+
+def generator_dims(
+    num_layers,
+    num_heads,
+    hidden_dim,
+    intermediate_dim,
+    size_ratio=0.25,
+    generator_num_layers=None,
+):
+    """The generator's sizes from the discriminator's, as ELECTRA scales them.
+
+    ELECTRA's `get_generator_config` multiplies the width by
+    `generator_hidden_size` and sets `intermediate = 4 x hidden` and
+    `heads = hidden // 64` (it assumes 64-wide heads). Here the width and the
+    feedforward are multiplied by `size_ratio` and the head count too, so the
+    head width of the discriminator is kept (the same numbers for
+    ELECTRA's configs: Small 256/4 heads -> 64/1 head), rounded down to a
+    divisor of the generator width.
+
+    Args:
+        num_layers, num_heads, hidden_dim, intermediate_dim: the
+            discriminator's.
+        size_ratio: float in (0, 1], the generator width over the
+            discriminator's (ELECTRA: 0.25, best from 1/4 to 1/2).
+        generator_num_layers: int or `None` (same depth, ELECTRA's default).
+
+    Returns:
+        dict with `num_layers`, `num_heads`, `hidden_dim`,
+        `intermediate_dim`.
+
+    Examples:
+
+    >>> generator_dims(12, 12, 768, 3072, size_ratio=1 / 3)
+    {'num_layers': 12, 'num_heads': 4, 'hidden_dim': 256, 'intermediate_dim': 1024}
+    """  # noqa: E501
+    hidden = max(1, int(round(hidden_dim * size_ratio)))
+    heads = max(1, min(hidden, int(round(num_heads * size_ratio))))
+    while hidden % heads:
+        heads -= 1
+    if generator_num_layers is None:
+        generator_num_layers = num_layers
+    return {
+        "num_layers": int(generator_num_layers),
+        "num_heads": heads,
+        "hidden_dim": hidden,
+        "intermediate_dim": max(1, int(round(intermediate_dim * size_ratio))),
+    }
+
+
+def generator_parameters(dims, embedding_dim, normalize_first=True):
+    """Non-embedding parameters of an `ElectraGenerator` body.
+
+    Per block `4 h^2 + 4 h` (attention with biases) `+ 2 h f + f + h`
+    (feedforward) `+ 4 h` (two layer norms); plus the embedding layer norm
+    (`2 E`), the projection `E -> h` (`E h + h`, when `E != h`) and the final
+    layer norm (`2 h`, pre-LN bodies). The shared embeddings and the MLM head
+    are not counted (FLOP accounting counts the head per masked slot).
+
+    Args:
+        dims: dict from `generator_dims`.
+        embedding_dim: int, the shared embedding width `E`.
+        normalize_first: bool, whether the generator has a final layer norm.
+
+    Examples:
+
+    >>> generator_parameters(generator_dims(2, 2, 32, 64), 32)
+    1544
+    """
+    h, f = dims["hidden_dim"], dims["intermediate_dim"]
+    block = 4 * h * h + 2 * h * f + 9 * h + f
+    total = dims["num_layers"] * block + 2 * embedding_dim
+    if embedding_dim != h:
+        total += embedding_dim * h + h
+    if normalize_first:
+        total += 2 * h
+    return total
+
+
+def selected_positions(mask_positions, mask_weights, length):
+    """Bool `[B, length]`: true at the positions of the real mask slots.
+
+    Examples:
+
+    >>> import numpy as np
+    >>> keras.ops.convert_to_numpy(selected_positions(
+    ...     np.array([[2, 0]]), np.array([[1.0, 0.0]]), 4))
+    array([[False, False,  True, False]])
+    """
+    return ops.any(_hits(mask_positions, mask_weights, length), axis=1)
+
+
+def _hits(mask_positions, mask_weights, length):
+    # hit[b, p, l]: slot p of row b is real and points at position l.
+    return ops.logical_and(
+        ops.equal(
+            ops.expand_dims(ops.cast(mask_positions, "int32"), -1),
+            ops.arange(length, dtype="int32"),
+        ),
+        ops.expand_dims(ops.not_equal(mask_weights, 0), -1),
+    )
+
+
+def replace_tokens(token_ids, mask_positions, mask_weights, sampled_ids):
+    """Write samples into a sequence at the selected positions.
+
+    Args:
+        token_ids: int `[B, L]`, the original (unmasked) tokens.
+        mask_positions: int `[B, P]`, the selected positions (unique among
+            the real slots; padded slots have weight 0).
+        mask_weights: `[B, P]`, nonzero on real slots.
+        sampled_ids: int `[B, P]`, the generator's samples.
+
+    Returns:
+        `(replaced_token_ids, is_replaced)`, both int32 `[B, L]`. A position
+        is replaced when it was selected *and* the sample differs from the
+        original: ELECTRA's `masked * (1 - [sampled == original])`, so a
+        correct sample counts as original.
+
+    Examples:
+
+    >>> import numpy as np
+    >>> replaced, labels = replace_tokens(
+    ...     np.array([[10, 11, 12, 13]]), np.array([[1, 2, 0]]),
+    ...     np.array([[1, 1, 0]]), np.array([[20, 12, 99]]))
+    >>> keras.ops.convert_to_numpy(replaced), keras.ops.convert_to_numpy(labels)
+    (array([[10, 20, 12, 13]], dtype=int32), array([[0, 1, 0, 0]], dtype=int32))
+    """  # noqa: E501
+    token_ids = ops.cast(token_ids, "int32")
+    hit = _hits(mask_positions, mask_weights, ops.shape(token_ids)[-1])
+    selected = ops.any(hit, axis=1)
+    values = ops.sum(
+        ops.where(hit, ops.expand_dims(ops.cast(sampled_ids, "int32"), -1), 0),
+        axis=1,
+    )
+    replaced = ops.where(selected, values, token_ids)
+    is_replaced = ops.logical_and(selected, ops.not_equal(replaced, token_ids))
+    return replaced, ops.cast(is_replaced, "int32")
+
+
+@keras_objectives_export("keras_objectives.models.ElectraGenerator")
+class ElectraGenerator(keras.layers.Layer):
+    """ELECTRA's generator: a small MLM whose samples corrupt the input.
+
+    It embeds the masked input with the discriminator's own token (and,
+    when given, position) embedding, projects from the embedding width down
+    to its smaller `hidden_dim` (ELECTRA's `embedding_hidden_mapping_in`),
+    runs `num_layers` bidirectional Transformer blocks, and predicts the
+    masked tokens with BERT's MLM head (dense back to the embedding width,
+    layer norm, output tied to the shared embedding). It then samples one
+    token per masked slot (seeded Gumbel-max, no gradient) and writes the
+    samples into the *original* sequence.
+
+    Args:
+        token_embedding: the discriminator's
+            `keras_hub.layers.ReversibleEmbedding` (shared, not copied).
+        num_layers, num_heads, hidden_dim, intermediate_dim: the generator's
+            sizes (see `generator_dims`).
+        max_sequence_length: int, positions of the generator's own position
+            embedding (unused when `position_embedding` is given).
+        position_embedding: optional shared `keras_hub.layers
+            .PositionEmbedding` of the embedding width.
+        dropout, layer_norm_epsilon, normalize_first, activation: as
+            `TransformerBody`'s.
+        document_masking: bool, attend only within a document (needs
+            `document_ids`).
+        reset_position_ids: bool, positions restart in each document.
+        temperature: float, the sampling temperature (ELECTRA: 1.0).
+        seed: int, the sampler's `SeedGenerator` seed.
+        **kwargs: `keras.layers.Layer` arguments.
+
+    Call arguments:
+        inputs: dict with `token_ids` (the masked input), `padding_mask`,
+            `mask_positions`, `mask_weights`, `original_token_ids`, and
+            `document_ids` when `document_masking` or `reset_position_ids`.
+
+    Returns:
+        dict: `logits` `[B, P, V]` at the masked slots, `sampled_ids`
+        `[B, P]`, `replaced_token_ids` `[B, L]` and `is_replaced` `[B, L]`
+        (the discriminator's labels).
+
+    Examples:
+
+    >>> import numpy as np
+    >>> embedding = keras_hub.layers.ReversibleEmbedding(30, 16)
+    >>> generator = ElectraGenerator(
+    ...     embedding, num_layers=1, num_heads=1, hidden_dim=4,
+    ...     intermediate_dim=8, max_sequence_length=8, seed=1)
+    >>> out = generator({
+    ...     "token_ids": np.array([[2, 4, 7, 3]]),
+    ...     "padding_mask": np.ones((1, 4), bool),
+    ...     "mask_positions": np.array([[1]]),
+    ...     "mask_weights": np.ones((1, 1)),
+    ...     "original_token_ids": np.array([[2, 9, 7, 3]])})
+    >>> out["logits"].shape, out["replaced_token_ids"].shape
+    (TensorShape([1, 1, 30]), TensorShape([1, 4]))
+
+    Reference:
+        - [Clark et al., 2020](https://arxiv.org/abs/2003.10555)
+    """
+
+    def __init__(
+        self,
+        token_embedding,
+        num_layers,
+        num_heads,
+        hidden_dim,
+        intermediate_dim,
+        max_sequence_length=512,
+        position_embedding=None,
+        dropout=0.0,
+        layer_norm_epsilon=1e-5,
+        normalize_first=False,
+        activation="gelu",
+        document_masking=False,
+        reset_position_ids=False,
+        temperature=1.0,
+        seed=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(
+            token_embedding, keras_hub.layers.ReversibleEmbedding
+        ):
+            raise invalid(
+                "token_embedding",
+                token_embedding,
+                "a `keras_hub.layers.ReversibleEmbedding`",
+                "Pass the discriminator's `backbone.token_embedding`",
+            )
+        self.num_layers = check_int("num_layers", num_layers, minimum=1)
+        self.num_heads = check_int("num_heads", num_heads, minimum=1)
+        self.hidden_dim = check_int("hidden_dim", hidden_dim, minimum=1)
+        self.intermediate_dim = check_int(
+            "intermediate_dim", intermediate_dim, minimum=1
+        )
+        if self.hidden_dim % self.num_heads:
+            raise invalid(
+                "num_heads",
+                num_heads,
+                f"a divisor of hidden_dim={hidden_dim}",
+            )
+        self.max_sequence_length = check_int(
+            "max_sequence_length", max_sequence_length, minimum=1
+        )
+        self.dropout = float(dropout)
+        self.layer_norm_epsilon = float(layer_norm_epsilon)
+        self.normalize_first = bool(normalize_first)
+        self.activation = activation
+        self.document_masking = bool(document_masking)
+        self.reset_position_ids = bool(reset_position_ids)
+        self.temperature = float(temperature)
+        self.seed = check_int("seed", seed, minimum=0)
+
+        # === Layers ===
+        self.token_embedding = token_embedding
+        embedding_dim = token_embedding.output_dim
+        init = keras.initializers.TruncatedNormal(stddev=0.02)
+        self.shares_position_embedding = position_embedding is not None
+        if position_embedding is None:
+            position_embedding = keras_hub.layers.PositionEmbedding(
+                sequence_length=self.max_sequence_length,
+                initializer=init,
+                dtype=self.dtype_policy,
+                name="position_embedding",
+            )
+        self.position_embedding = position_embedding
+        self.embeddings_layer_norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon,
+            dtype=self.dtype_policy,
+            name="embeddings_layer_norm",
+        )
+        self.embeddings_dropout = keras.layers.Dropout(
+            self.dropout, dtype=self.dtype_policy, name="embeddings_dropout"
+        )
+        self.embedding_projection = None
+        if embedding_dim != self.hidden_dim:
+            self.embedding_projection = keras.layers.Dense(
+                self.hidden_dim,
+                kernel_initializer=init,
+                dtype=self.dtype_policy,
+                name="embedding_projection",
+            )
+        self.transformer_layers = [
+            keras_hub.layers.TransformerEncoder(
+                intermediate_dim=self.intermediate_dim,
+                num_heads=self.num_heads,
+                dropout=self.dropout,
+                activation=self.activation,
+                layer_norm_epsilon=self.layer_norm_epsilon,
+                kernel_initializer=init,
+                normalize_first=self.normalize_first,
+                dtype=self.dtype_policy,
+                name=f"transformer_layer_{i}",
+            )
+            for i in range(self.num_layers)
+        ]
+        self.final_layer_norm = None
+        if self.normalize_first:
+            self.final_layer_norm = keras.layers.LayerNormalization(
+                epsilon=self.layer_norm_epsilon,
+                dtype=self.dtype_policy,
+                name="final_layer_norm",
+            )
+        self.lm_head = keras_hub.layers.MaskedLMHead(
+            token_embedding=token_embedding,
+            intermediate_activation=self.activation,
+            kernel_initializer=init,
+            layer_norm_epsilon=self.layer_norm_epsilon,
+            dtype=self.dtype_policy,
+            name="lm_head",
+        )
+        self.sampler = GumbelSampler(
+            temperature=self.temperature,
+            seed=self.seed,
+            dtype=self.dtype_policy,
+            name="sampler",
+        )
+
+    def build(self, inputs_shape):
+        embedding_dim = self.token_embedding.output_dim
+        sequence = (None, None, embedding_dim)
+        if not self.position_embedding.built:
+            self.position_embedding.build(sequence)
+        self.embeddings_layer_norm.build(sequence)
+        if self.embedding_projection is not None:
+            self.embedding_projection.build(sequence)
+        hidden = (None, None, self.hidden_dim)
+        for layer in self.transformer_layers:
+            layer.build(hidden)
+        if self.final_layer_norm is not None:
+            self.final_layer_norm.build(hidden)
+        self.lm_head.build(hidden, (None, None))
+        self.built = True
+
+    def _document_ids(self, inputs):
+        if not (self.document_masking or self.reset_position_ids):
+            return None
+        if "document_ids" not in inputs:
+            raise ValueError(
+                "Invalid value received for argument `inputs`: the generator"
+                " was built with document_masking or reset_position_ids "
+                f"but the inputs have no `document_ids`. Received: keys="
+                f"{sorted(inputs)}. Pass the packed `document_ids` feature."
+            )
+        return inputs["document_ids"]
+
+    def call(self, inputs, training=None):
+        padding_mask = inputs["padding_mask"]
+        document_ids = self._document_ids(inputs)
+        positions = compute_position_ids(
+            padding_mask, document_ids if self.reset_position_ids else None
+        )
+        tokens = self.token_embedding(inputs["token_ids"])
+        x = tokens + self.position_embedding(tokens, positions=positions)
+        x = self.embeddings_layer_norm(x)
+        x = self.embeddings_dropout(x, training=training)
+        if self.embedding_projection is not None:
+            x = self.embedding_projection(x)
+        mask = compute_attention_mask(
+            padding_mask,
+            "bidirectional",
+            document_ids=document_ids if self.document_masking else None,
+        )
+        for layer in self.transformer_layers:
+            x = layer(x, attention_mask=mask, training=training)
+        if self.final_layer_norm is not None:
+            x = self.final_layer_norm(x)
+        mask_positions = ops.cast(inputs["mask_positions"], "int32")
+        logits = self.lm_head(x, mask_positions=mask_positions)
+        sampled_ids = self.sampler(logits)
+        replaced, is_replaced = replace_tokens(
+            inputs["original_token_ids"],
+            mask_positions,
+            inputs["mask_weights"],
+            sampled_ids,
+        )
+        return {
+            "logits": logits,
+            "sampled_ids": sampled_ids,
+            "replaced_token_ids": replaced,
+            "is_replaced": is_replaced,
+        }
+
+    def compute_output_spec(self, inputs, training=None):
+        positions = inputs["mask_positions"].shape
+        tokens = inputs["original_token_ids"].shape
+        vocabulary_size = self.token_embedding.input_dim
+        return {
+            "logits": keras.KerasTensor(
+                (*positions, vocabulary_size), dtype=self.compute_dtype
+            ),
+            "sampled_ids": keras.KerasTensor(positions, dtype="int32"),
+            "replaced_token_ids": keras.KerasTensor(tokens, dtype="int32"),
+            "is_replaced": keras.KerasTensor(tokens, dtype="int32"),
+        }
+
+    def get_config(self):
+        # The embeddings are serialized like keras-hub's `MaskedLMHead`
+        # does; inside a `Pretrainer` the graph is rebuilt from the backbone
+        # instead, so they stay shared after loading.
+        position = None
+        if self.shares_position_embedding:
+            position = keras.layers.serialize(self.position_embedding)
+        return {
+            **super().get_config(),
+            "token_embedding": keras.layers.serialize(self.token_embedding),
+            "position_embedding": position,
+            "num_layers": self.num_layers,
+            "num_heads": self.num_heads,
+            "hidden_dim": self.hidden_dim,
+            "intermediate_dim": self.intermediate_dim,
+            "max_sequence_length": self.max_sequence_length,
+            "dropout": self.dropout,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+            "normalize_first": self.normalize_first,
+            "activation": self.activation,
+            "document_masking": self.document_masking,
+            "reset_position_ids": self.reset_position_ids,
+            "temperature": self.temperature,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("token_embedding", "position_embedding"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.layers.deserialize(config[key])
+        return cls(**config)
