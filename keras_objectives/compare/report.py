@@ -38,7 +38,7 @@ def fmt(value, digits=4):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, int) or (float(value).is_integer()
-                                  and abs(value) >= 1000):
+                                  and abs(value) >= 100):
         return f"{int(value):,}" if abs(value) < 1e7 else f"{value:.3g}"
     if abs(value) >= 1e4 or 0 < abs(value) < 1e-3:
         return f"{value:.3g}"
@@ -48,7 +48,7 @@ def fmt(value, digits=4):
 def _mean_sd(d):
     if not d or not d.get("n"):
         return "–"
-    sd = "" if not d["n"] > 1 else f" ± {fmt(d['sd'])}"
+    sd = "" if not d["n"] > 1 else f" ± {d['sd']:.2g}"
     return f"{fmt(d['mean'])}{sd}"
 
 

@@ -168,7 +168,7 @@ def test_tables_hold_mean_sd_and_ci(tmp_path):
     line = next(line for line in markdown.splitlines()
                 if line.startswith("| mlm |") and "n=3" in line)
     mean = np.mean([0.80, 0.82, 0.81])
-    assert f"{mean:.4f} ± 0.0100 [" in line
+    assert f"{mean:.4f} ± 0.01 [0.8000, 0.8200] (n=3)" in line
     # Setup: the held-fixed fields and the budget.
     for text in ("sequence length", "vocabulary size", "2 layers × 64",
                  "AdamW", "2e+10 flops", "loss-bearing positions"):
