@@ -85,7 +85,7 @@ def _dataset(token_ids, padding_mask, labels, batch_size, seed=None):
 def evaluate_fine_tuning(model, objective, corpus, task, seed=0, epochs=3,
                          learning_rate=1e-4, batch_size=32,
                          sequence_length=None, dropout=0.1,
-                         weight_decay=0.01, verbose=0):
+                         weight_decay=0.01, jit_compile=False, verbose=0):
     """Dev (and test) accuracy and macro-F1 after short fine-tuning.
 
     Args:
@@ -99,6 +99,8 @@ def evaluate_fine_tuning(model, objective, corpus, task, seed=0, epochs=3,
         epochs: int in [1, 5].
         learning_rate: float, the one peak learning rate of the recipe.
         batch_size, sequence_length, dropout, weight_decay: the recipe.
+        jit_compile: bool, XLA for the fine-tuning steps (slower to
+            compile than it saves on short CPU runs).
         verbose: Keras `fit` verbosity.
 
     Returns:
@@ -129,9 +131,10 @@ def evaluate_fine_tuning(model, objective, corpus, task, seed=0, epochs=3,
                 global_clipnorm=1.0),
             loss=keras.losses.SparseCategoricalCrossentropy(
                 from_logits=True),
+            jit_compile=jit_compile,
         )
         classifier.fit(_dataset(*encoded["train"], batch_size, seed=s),
-                       epochs=epochs, verbose=verbose)
+                       epochs=epochs, verbose=verbose, shuffle=False)
         run = {"seed": s}
         for split in ("dev", "test"):
             if split in encoded:
