@@ -65,6 +65,7 @@ def arm_table(collection):
                                      for s in done]) or p.get(
                 "loss_positions"),
             "loss_position_share": p.get("loss_position_share"),
+            "epochs": p.get("epochs"),
             "parameters": p.get("parameters") or _mean(
                 [s.get("parameters") for s in done]),
             "wall_time": _mean([s.get("wall_time") for s in done]),

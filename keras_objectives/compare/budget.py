@@ -129,5 +129,14 @@ def plan_budget(recipe, corpus, accounting_fn=None):
             "loss_positions": steps * accounting["loss_positions_per_step"],
             "loss_position_share": (accounting["loss_positions_per_step"]
                                     / accounting["tokens_per_step"]),
+            "epochs": _epochs(steps * accounting["tokens_per_step"], corpus),
         }
     return plans
+
+
+def _epochs(tokens, corpus):
+    """Passes over the training split (its tokens plus one EOS per
+    document), or `None` when the corpus has no stats."""
+    train = (getattr(corpus, "stats", None) or {}).get("train") or {}
+    size = (train.get("tokens") or 0) + (train.get("documents") or 0)
+    return tokens / size if size else None

@@ -94,11 +94,12 @@ def _setup_blocks(recipe, arms):
             ("table", ["held fixed", "value"], held),
         ]
     blocks.append(("table", [
-        "arm", "objective", "attention", "steps", "tokens", "FLOPs",
-        "loss-bearing positions", "wall time (s)", "tokens/s",
+        "arm", "objective", "attention", "steps", "tokens", "epochs",
+        "FLOPs", "loss-bearing positions", "wall time (s)", "tokens/s",
         "parameters", "runs ok"], [[
             a["arm"], fmt(a["objective"]), fmt(a["attention_mode"]),
-            fmt(a["steps"]), fmt(a["tokens"]), fmt(a["flops"]),
+            fmt(a["steps"]), fmt(a["tokens"]), fmt(a.get("epochs"), 2),
+            fmt(a["flops"]),
             fmt(a["loss_positions"]) + (
                 f" ({a['loss_position_share']:.0%})"
                 if a["loss_position_share"] is not None else ""),

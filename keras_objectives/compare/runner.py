@@ -36,17 +36,6 @@ def _format_seconds(seconds):
     return f"{seconds}s"
 
 
-def _prepare_corpus(base):
-    from keras_objectives import data
-
-    d = base["data"]
-    return data.prepare_corpus(
-        d["source"], validation_source=d["validation_source"],
-        vocabulary_size=d["vocabulary_size"], lowercase=d["lowercase"],
-        errors=d["errors"], max_documents=d["max_documents"],
-    )
-
-
 def _record_comparison(workdir, recipe, plan):
     path = os.path.join(workdir, "comparison.json")
     record = _jsonable({"recipe": recipe, "plan": plan})
@@ -75,8 +64,8 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
             end.
         train_fn: `(config, run_dir) -> summary`, default
             `training.train` (tests inject failures here).
-        corpus: an already prepared corpus (default: prepared from
-            `recipe["base"]["data"]`, as `training.train` does).
+        corpus: an already prepared corpus (default:
+            `training.prepare_corpus(recipe["base"])`, as training does).
 
     Returns:
         The collection of runs (`compare.results.collect`).
@@ -99,7 +88,9 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
             return train(config, path, verbose=0)
 
     if corpus is None:
-        corpus = _prepare_corpus(recipe["base"])
+        from keras_objectives.training import prepare_corpus
+
+        corpus = prepare_corpus(recipe["base"])
     plan = budget_lib.plan_budget(recipe, corpus)
     _record_comparison(workdir, recipe, plan)
     for arm in recipe["arms"]:

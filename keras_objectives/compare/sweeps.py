@@ -4,7 +4,9 @@ Each helper returns a list of arms (`{"name", "objective", "overrides"}`)
 for a comparison recipe's `arms`. Fields under `objective.config.` go into
 the objective's config, so the recipe's `variable` stays `"objective"`;
 any other field becomes an override, and the recipe must name it in
-`variable` (validation says so otherwise).
+`variable` (validation says so otherwise), e.g.
+`sweep("masked_lm", "training.learning_rate", [3e-4, 1e-3])` with
+`variable="training.learning_rate"`.
 
 Examples:
 
@@ -45,7 +47,7 @@ def sweep(arm, field, values, names=None):
     Args:
         arm: an objective name or an arm dict.
         field: a dotted run-config field, e.g.
-            `"objective.config.selection_rate"` or `"data.max_documents"`.
+            `"objective.config.selection_rate"` or `"training.learning_rate"`.
         values: the values to sweep.
         names: optional arm names (default `<arm>-<leaf>=<value>`).
     """
@@ -113,27 +115,25 @@ def mask_replacement(rates=((0.8, 0.1), (1.0, 0.0))):
     return arms
 
 
-def static_vs_dynamic(dupe_factor=10, max_documents=(None,)):
-    """Static (`dupe_factor` copies) vs dynamic masking × corpus size.
+def static_vs_dynamic(dupe_factors=(10,)):
+    """Dynamic (RoBERTa) vs static (BERT `dupe_factor`) MLM masking.
 
-    A smaller corpus under the same budget means more epochs. With more
-    than one `max_documents`, set the recipe's
-    `variable=["objective", "data.max_documents"]`.
+    Static masking with `dupe_factor=k` repeats each example's noise every
+    `k` epochs, so the contrast depends on how many epochs the budget
+    buys: cross it with epochs by running the same recipe at several
+    budgets (`--config.budget.tokens=...`, one workdir each); the report
+    shows each arm's epochs over the corpus.
 
-    >>> [a["name"] for a in static_vs_dynamic(10, [None, 50])]
-    ['dynamic', 'static-x10', 'dynamic-docs=50', 'static-x10-docs=50']
+    >>> [a["name"] for a in static_vs_dynamic((1, 10))]
+    ['dynamic', 'static-x1', 'static-x10']
     """
-    arms = []
-    for docs in max_documents:
-        suffix = "" if docs is None else f"-docs={docs}"
-        for name, dupe in (("dynamic", None), (f"static-x{dupe_factor}",
-                                               dupe_factor)):
-            arm = {"name": name + suffix, "objective": {
-                "class_name": "masked_lm", "config": {"dupe_factor": dupe}},
-                "overrides": {}}
-            if len(max_documents) > 1:
-                arm["overrides"]["data.max_documents"] = docs
-            arms.append(arm)
+    arms = [{"name": "dynamic", "objective": {
+        "class_name": "masked_lm", "config": {"dupe_factor": None}},
+        "overrides": {}}]
+    for dupe in dupe_factors:
+        arms.append({"name": f"static-x{dupe}", "objective": {
+            "class_name": "masked_lm", "config": {"dupe_factor": dupe}},
+            "overrides": {}})
     return arms
 
 

@@ -97,13 +97,17 @@ def test_sweeps_build_valid_arms():
     assert rates == [0.10, 0.15, 0.25, 0.40, 0.60]
     assert len({a["name"] for a in r["arms"]}) == 5
     # A sweep of a non-objective field needs `variable`.
-    docs = sweeps.static_vs_dynamic(10, [None, 50])
-    with pytest.raises(ValueError, match="data.max_documents"):
-        validate_recipe(recipe(arms=docs))
-    r = validate_recipe(recipe(arms=docs,
-                               variable=["data.max_documents"]))
-    assert r["arms"][3]["overrides"] == {"data.max_documents": 50}
-    assert r["arms"][3]["objective"]["config"]["dupe_factor"] == 10
+    rates = sweeps.sweep("masked_lm", "training.learning_rate", [3e-4, 1e-3])
+    with pytest.raises(ValueError, match="training.learning_rate"):
+        validate_recipe(recipe(arms=rates))
+    r = validate_recipe(recipe(arms=rates,
+                               variable=["training.learning_rate"]))
+    assert r["arms"][1]["overrides"] == {"training.learning_rate": 1e-3}
+    assert arm_run_config(r, r["arms"][1], 0)["training"][
+        "learning_rate"] == 1e-3
+    static = sweeps.static_vs_dynamic((1, 10))
+    assert [a["objective"]["config"]["dupe_factor"] for a in static] == [
+        None, 1, 10]
     with pytest.raises(ValueError, match="names"):
         sweeps.sweep("masked_lm", "objective.config.x", [1, 2], names=["a"])
 
