@@ -24,7 +24,10 @@ import importlib.resources
 import json
 import lzma
 
+import numpy as np
+
 from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.evaluation import common
 from keras_objectives.evaluation.tasks import make_classification_task
 from keras_objectives.utils import check_choice
 from keras_objectives.utils import check_int
@@ -92,25 +95,54 @@ def tail_passages(books=None, tail_fraction=TAIL_FRACTION,
     return pairs
 
 
-@keras_objectives_export("keras_objectives.evaluation.check_no_overlap")
-def check_no_overlap(passages, pretraining_texts, probe_words=12):
-    """Raise if any passage's opening words occur in the pre-training text.
-
-    Whitespace is normalized on both sides; each passage is looked up by
-    its first `probe_words` words.
-    """
-    haystack = "\n".join(" ".join(t.split()) for t in pretraining_texts)
-    leaked = []
+def _leaks_in_texts(passages, texts, probe_words):
+    haystack = "\n".join(" ".join(t.split()) for t in texts)
     for book, passage in passages:
         probe = " ".join(passage.split()[:probe_words])
         if probe and probe in haystack:
-            leaked.append((book, probe))
+            yield book, probe
+
+
+def _leaks_in_token_ids(passages, corpus, probe_words):
+    # Documents joined with -1 between them, searched as int32 bytes.
+    parts = []
+    for ids in corpus.train_documents_token_ids:
+        parts += [np.asarray(ids, np.int32), np.array([-1], np.int32)]
+    haystack = np.concatenate(parts).tobytes() if parts else b""
+    probes = [" ".join(p.split()[:probe_words]) for _, p in passages]
+    for (book, _), probe, ids in zip(passages, probes, common.tokenize(
+            corpus.tokenizer, probes)):
+        needle = np.asarray(ids, np.int32).tobytes()
+        at = haystack.find(needle)
+        while at >= 0 and at % 4:
+            at = haystack.find(needle, at + 1)
+        if ids and at >= 0:
+            yield book, probe
+
+
+@keras_objectives_export("keras_objectives.evaluation.check_no_overlap")
+def check_no_overlap(passages, pretraining_texts=None, corpus=None,
+                     probe_words=12):
+    """Raise if a passage's opening words occur in the pre-training data.
+
+    Each passage is looked up by its first `probe_words` words, in
+    `pretraining_texts` (whitespace-normalized) or, given a prepared
+    `corpus`, in its training token ids (`train_documents_token_ids`,
+    tokenized with its tokenizer), so the check holds whatever the corpus
+    was built from.
+    """
+    if pretraining_texts is not None:
+        leaked = list(_leaks_in_texts(passages, pretraining_texts,
+                                      probe_words))
+    else:
+        leaked = list(_leaks_in_token_ids(passages, corpus, probe_words))
     if leaked:
         raise ValueError(
-            f"{len(leaked)} held-out passages occur in the pre-training "
-            f"text, for example {leaked[:3]}. The task must never overlap "
-            "pre-training: exclude the book tails (`split_book_tail`) from "
-            "the pre-training corpus."
+            f"{len(leaked)} of {len(passages)} held-out passages occur in "
+            f"the pre-training data, for example {leaked[:2]}. The task must "
+            "never overlap pre-training: the data package must exclude the "
+            "book tails (`split_book_tail`) from the training split. Pass "
+            "`allow_overlap=True` only to measure the leak itself."
         )
 
 
@@ -122,20 +154,23 @@ def _author(book):
 def book_attribution_task(passages=None, corpus=None, label="book",
                           tail_fraction=TAIL_FRACTION, passage_words=48,
                           max_passages_per_book=60,
-                          split_fractions=(0.6, 0.2, 0.2)):
+                          split_fractions=(0.6, 0.2, 0.2),
+                          allow_overlap=False):
     """The built-in task: attribute held-out passages to a book or author.
 
     Args:
         passages: list of `(book, passage)` in text order; default the
             tails of the embedded books (`tail_passages`).
-        corpus: optional prepared corpus. If it exposes its pre-training
-            documents (`train_texts`), every passage is checked against
-            them (`check_no_overlap`).
+        corpus: optional prepared corpus. Every passage is checked against
+            its pre-training data (`train_texts`, else the training token
+            ids) with `check_no_overlap`, which raises on any overlap.
         label: `"book"` (17 classes for the embedded corpus) or `"author"`
             (the book-name prefix before `-`: 13 classes).
         tail_fraction, passage_words, max_passages_per_book: as
             `tail_passages`.
         split_fractions: the train/dev/test shares of each book's passages.
+        allow_overlap: bool, skip the overlap check (only to measure how
+            much a leak inflates the probe).
 
     Returns:
         A `ClassificationTask` named `book_attribution` (or
@@ -156,9 +191,10 @@ def book_attribution_task(passages=None, corpus=None, label="book",
     if passages is None:
         passages = tail_passages(None, tail_fraction, passage_words,
                                  max_passages_per_book)
-    train_texts = getattr(corpus, "train_texts", None)
-    if train_texts is not None:
-        check_no_overlap(passages, train_texts)
+    if corpus is not None and not allow_overlap:
+        texts = getattr(corpus, "train_texts", None)
+        if texts is not None or hasattr(corpus, "train_documents_token_ids"):
+            check_no_overlap(passages, texts, corpus)
     by_book = {}
     for book, passage in passages:
         by_book.setdefault(book, []).append(passage)

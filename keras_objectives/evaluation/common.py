@@ -52,8 +52,14 @@ def tokenize(tokenizer, texts):
 
 
 def start_id(special_tokens):
-    """The token every scored row starts with: `[CLS]` (BOS), else EOS."""
-    for name in ("bos_id", "eos_id"):
+    """The token every row starts with: `[SEP]` (EOS), else `[CLS]`.
+
+    Pre-training packs documents as `doc [SEP] doc [SEP] ...` with no
+    `[CLS]`, so a document always follows `[SEP]`: starting each evaluated
+    text with it puts the text where pre-training put every document, and
+    never feeds a token whose embedding was not trained.
+    """
+    for name in ("eos_id", "bos_id"):
         value = getattr(special_tokens, name, None)
         if value is not None:
             return int(value)
@@ -61,7 +67,7 @@ def start_id(special_tokens):
 
 
 def encode(corpus, texts, sequence_length, add_end=True):
-    """Tokenize `texts` into `start ids... [SEP]` rows padded to one length.
+    """Tokenize `texts` into `[SEP] ids... [SEP]` rows padded to one length.
 
     Args:
         corpus: anything with `tokenizer` and `special_tokens` (a prepared
@@ -286,9 +292,11 @@ def skipped(reason, keys):
 def validation_texts(corpus):
     """The held-out documents of a corpus, as a list of str.
 
-    Reads `corpus.validation_texts` (or `validation_documents`, a list of
-    str or of dicts with a `"text"`), the text of the books the corpus
-    holds out from pre-training.
+    In order of preference: `corpus.validation_texts` (or
+    `validation_documents`, str or dicts with a `"text"`); for the embedded
+    corpus, its validation books re-read from the package (checked against
+    the corpus' token ids); else the validation token ids detokenized
+    (lowercased by the tokenizer, punctuation spaced out).
     """
     for name in ("validation_texts", "validation_documents"):
         docs = getattr(corpus, name, None)
@@ -296,6 +304,19 @@ def validation_texts(corpus):
             docs = [d["text"] if isinstance(d, dict) else d for d in docs]
             if docs:
                 return [str(d) for d in docs]
+    ids = getattr(corpus, "validation_documents_token_ids", None)
+    if getattr(corpus, "source", None) == "embedded" and ids is not None:
+        from keras_objectives.data.sources import embedded_corpus
+
+        docs = embedded_corpus("validation")
+        if len(docs) == len(ids) and tokenize(
+                corpus.tokenizer, docs[:1])[0] == [int(i) for i in ids[0]]:
+            return docs
+    if ids is not None and len(ids):
+        texts = corpus.tokenizer.detokenize([list(map(int, d)) for d in ids])
+        if hasattr(texts, "numpy"):
+            texts = [t.decode("utf-8") for t in texts.numpy().tolist()]
+        return [str(t) for t in texts]
     raise ValueError(
         "Invalid value received for argument `corpus`: it exposes no "
         "held-out text (`validation_texts`). Received: corpus="

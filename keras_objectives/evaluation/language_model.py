@@ -142,16 +142,22 @@ def _budget_texts(texts, max_characters):
 
 @keras_objectives_export("keras_objectives.evaluation.evaluate_language_model")
 def evaluate_language_model(model, objective, corpus, seed=0, texts=None,
-                            sequence_length=None, max_characters=200_000,
+                            sequence_length=None, max_characters=None,
                             batch_size=16):
     """Held-out next-token loss, perplexity and bits per byte.
 
-    Each held-out document is tokenized on its own and scored in
-    non-overlapping windows of `sequence_length` inputs: the first window
-    starts at `[CLS]` (the start token), and every text token is predicted
-    exactly once (the end `[SEP]` is not scored, so the bytes and the
-    tokens cover the same text). A prefix-LM arm is scored with an empty
-    prefix, i.e. causally.
+    Each held-out document is scored on its own in non-overlapping windows
+    of `sequence_length` inputs: the first window starts at `[SEP]` (as
+    every packed document does), and every text token is predicted exactly
+    once (the end `[SEP]` is not scored, so the bytes and the tokens cover
+    the same text). A prefix-LM arm is scored with an empty prefix, i.e.
+    causally.
+
+    By default the whole validation split is scored from the corpus' token
+    ids, with the UTF-8 bytes the data package counted for it
+    (`corpus.stats["validation"]["bytes"]`). With `texts` or
+    `max_characters`, the given (or held-out) text is tokenized and its
+    bytes counted here.
 
     Args:
         model: the pre-trainer (`load_run(...)[0]`) emitting logits at every
@@ -163,8 +169,8 @@ def evaluate_language_model(model, objective, corpus, seed=0, texts=None,
             instrument has the same signature.
         texts: optional list of held-out documents instead of the corpus'.
         sequence_length: int, window length; default the objective's.
-        max_characters: int or `None`, budget of characters scored (the
-            documents in order, the last one cut at a space).
+        max_characters: int or `None` (everything), budget of characters
+            scored (the documents in order, the last one cut at a space).
         batch_size: int.
 
     Returns:
@@ -180,19 +186,28 @@ def evaluate_language_model(model, objective, corpus, seed=0, texts=None,
     length = common.check_sequence_length(sequence_length, model, objective)
     check_int("batch_size", batch_size, minimum=1)
     check_int("max_characters", max_characters, minimum=1, allow_none=True)
-    texts = _budget_texts(
-        texts if texts is not None else common.validation_texts(corpus),
-        max_characters,
-    )
-    if not texts:
-        raise ValueError(
-            "Invalid value received for argument `texts`. Expected at least "
-            "one non-empty held-out document. Received: texts=[]."
-        )
     special = corpus.special_tokens
     pad = special.pad_id or 0
+    documents = getattr(corpus, "validation_documents_token_ids", None)
+    stats = getattr(corpus, "stats", {}).get("validation", {})
+    if (texts is None and max_characters is None and documents is not None
+            and stats.get("bytes")):
+        documents = [[int(i) for i in d] for d in documents]
+        num_bytes, count = int(stats["bytes"]), len(documents)
+    else:
+        texts = _budget_texts(
+            texts if texts is not None else common.validation_texts(corpus),
+            max_characters)
+        if not texts:
+            raise ValueError(
+                "Invalid value received for argument `texts`. Expected at "
+                "least one non-empty held-out document. Received: texts=[]."
+            )
+        documents = common.tokenize(corpus.tokenizer, texts)
+        num_bytes = sum(len(t.encode("utf-8")) for t in texts)
+        count = len(texts)
     rows_in, rows_out = [], []
-    for ids in common.tokenize(corpus.tokenizer, texts):
+    for ids in documents:
         stream = [common.start_id(special)] + ids
         for k in range(0, len(ids), length):
             rows_in.append(stream[k:k + length])
@@ -208,7 +223,6 @@ def evaluate_language_model(model, objective, corpus, seed=0, texts=None,
                                    batch_size=batch_size)
     total = -float(logp.sum())
     tokens = int(counts.sum())
-    num_bytes = sum(len(t.encode("utf-8")) for t in texts)
     loss = total / max(tokens, 1)
     return {
         "loss": loss,
@@ -217,6 +231,6 @@ def evaluate_language_model(model, objective, corpus, seed=0, texts=None,
         "tokens": tokens,
         "bytes": num_bytes,
         "total_nll": total,
-        "documents": len(texts),
+        "documents": count,
         "scoring": "causal",
     }

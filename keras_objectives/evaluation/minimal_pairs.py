@@ -37,7 +37,7 @@ _WORD = re.compile(r"^[A-Za-z][A-Za-z'-]*$")
 def candidate_sentences(texts, min_words=4, max_words=12):
     """Short prose sentences of `texts`, in order, without duplicates.
 
-    A candidate starts with a capital letter, ends with `.`, `!` or `?`,
+    A candidate starts with a letter, ends with `.`, `!` or `?`,
     has `min_words` to `max_words` words and at most one non-alphabetic
     word before the end (no headings, numbers or verse fragments).
     """
@@ -47,7 +47,7 @@ def candidate_sentences(texts, min_words=4, max_words=12):
             words = sentence.split()
             if not (min_words <= len(words) <= max_words):
                 continue
-            if not (sentence[0].isupper() and sentence[-1] in ".!?"):
+            if not (sentence[0].isalpha() and sentence[-1] in ".!?"):
                 continue
             if sentence.isupper() or any(c.isdigit() for c in sentence):
                 continue

@@ -118,10 +118,11 @@ def test_encode_adds_start_and_end_and_pads_by_position():
         corpus, ["the cat", "the cat dog sat on mat"], 6)
     st = corpus.special_tokens
     the, cat = FIRST_WORD, FIRST_WORD + 1
-    assert token_ids[0].tolist() == [st.bos_id, the, cat, st.eos_id, 0, 0]
+    # Rows start with [SEP], as every packed document does.
+    assert token_ids[0].tolist() == [st.eos_id, the, cat, st.eos_id, 0, 0]
     assert padding_mask[0].tolist() == [True] * 4 + [False] * 2
     # Cut to the length (the end token does not fit): counted.
-    assert token_ids[1, 0] == st.bos_id and padding_mask[1].all()
+    assert token_ids[1, 0] == st.eos_id and padding_mask[1].all()
     assert cut == 1
 
 

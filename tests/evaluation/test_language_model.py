@@ -43,7 +43,7 @@ def test_long_documents_are_scored_once_per_token_across_windows():
 
 def test_perplexity_pools_tokens_not_sequences():
     # Document A: consecutive words, almost free under the successor model.
-    # Document B: one word, after [CLS]: costs about BIG nats.
+    # Document B: one word, after [SEP]: costs about BIG nats.
     predictable = " ".join(WORDS[:7])
     surprising = "fire"
     corpus = toy_corpus([predictable, surprising])
