@@ -57,6 +57,18 @@ class InputsToTargets(Objective):
         raise NotImplementedError
 
     # --- model side ------------------------------------------------------
+    def loss(self):
+        """Cross-entropy per target token.
+
+        `"mean_with_sample_weight"` divides by the summed weights: in the
+        decoder form only about a fifth of the positions are targets, and
+        Keras' default (divide by all positions) would report a loss that
+        is not comparable with the encoder-decoder form or other objectives.
+        """
+        return keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, reduction="mean_with_sample_weight"
+        )
+
     def build_graph(self, backbone):
         from keras_objectives.layers.lm_head import LMHead
         from keras_objectives.models.backbones import backbone_outputs
