@@ -36,16 +36,36 @@ def _format_seconds(seconds):
     return f"{seconds}s"
 
 
+# Fields that decide what every run trains: changing them would mix runs
+# of two different comparisons in one workdir.
+_TRAINING_FIELDS = ("budget", "base", "variable", "log_intervals",
+                    "warmup_fraction")
+
+
 def _record_comparison(workdir, recipe, plan):
-    path = os.path.join(workdir, "comparison.json")
+    """Write comparison.json; refuse a recipe that changes existing runs.
+
+    Evaluations, curves, expected nulls, names, new arms and new seeds may
+    change between invocations (train once, evaluate more); the budget,
+    the base config or an existing arm's definition may not.
+    """
     record = _jsonable({"recipe": recipe, "plan": plan})
-    previous = results_lib.load_comparison(workdir)
-    if previous is not None and previous.get("recipe") != record["recipe"]:
-        raise ValueError(
-            f"The workdir {workdir!r} holds a comparison with a different "
-            "recipe. Use a new --workdir, or delete the old comparison."
-        )
-    atomic_write_json(path, record)
+    previous = (results_lib.load_comparison(workdir) or {}).get("recipe")
+    if previous is not None:
+        new = record["recipe"]
+        changed = [f for f in _TRAINING_FIELDS if previous.get(f) != new[f]]
+        old_arms = {a["name"]: a for a in previous.get("arms", [])}
+        changed += [f"arms[{a['name']}]" for a in new["arms"]
+                    if a["name"] in old_arms and old_arms[a["name"]] != a]
+        if changed:
+            raise ValueError(
+                f"The workdir {workdir!r} holds a comparison with a different "
+                f"recipe: {', '.join(changed)} changed, so its runs would not "
+                "be comparable. Use a new --workdir, or delete the old "
+                "comparison. (Evaluations, new arms and new seeds can be "
+                "added to an existing workdir.)"
+            )
+    atomic_write_json(os.path.join(workdir, "comparison.json"), record)
 
 
 @keras_objectives_export("keras_objectives.compare.run_comparison")
@@ -126,9 +146,13 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
                 spent_seconds += time.perf_counter() - started
                 spent_flops += p["flops"]
         if status == "completed" and evaluate and recipe["evaluations"]:
-            evaluate_lib.evaluate_run(
-                path, recipe, p["steps"], p["steps_per_checkpoint"],
-                log=lambda line, tag=tag: log(f"{tag}: {line}"))
+            try:
+                evaluate_lib.evaluate_run(
+                    path, recipe, p["steps"], p["steps_per_checkpoint"],
+                    log=lambda line, tag=tag: log(f"{tag}: {line}"))
+            except Exception as e:  # e.g. an unreadable evals.json
+                log(f"{tag}: evaluation FAILED ({type(e).__name__}: {e}); "
+                    "continuing")
     if report:
         from keras_objectives.compare.report import write_report
 

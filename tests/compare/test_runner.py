@@ -219,13 +219,27 @@ def test_a_diverging_arm_is_reported_failed(tmp_path, fakes, capsys):
                          if line.startswith("| mlm-hot | masked_lm"))
 
 
-def test_a_different_recipe_in_the_same_workdir_is_an_error(tmp_path,
+def test_a_changed_recipe_in_the_same_workdir(tmp_path,
                                                             fakes):
     run_comparison(recipe(), str(tmp_path), train_fn=fake_train([]),
                    corpus=object(), progress=False, report=False)
-    with pytest.raises(ValueError, match="different recipe"):
-        run_comparison(recipe(seeds=[0, 1, 2]), str(tmp_path),
+    with pytest.raises(ValueError, match="budget changed"):
+        run_comparison(recipe(budget={"flops": 4e10}), str(tmp_path),
                        train_fn=fake_train([]), corpus=object())
+    arms = recipe()["arms"]
+    arms[1] = {**arms[1], "objective": "masked_lm"}
+    with pytest.raises(ValueError, match=r"arms\[clm\] changed"):
+        run_comparison(recipe(arms=arms), str(tmp_path),
+                       train_fn=fake_train([]), corpus=object())
+    # A new seed, a new arm and a new evaluation extend the comparison.
+    calls = []
+    more = recipe(seeds=[0, 1, 2],
+                  arms=recipe()["arms"] + [{"name": "mlm2",
+                                            "objective": "masked_lm"}])
+    run_comparison(more, str(tmp_path), train_fn=fake_train(calls),
+                   corpus=object(), progress=False, report=False)
+    assert calls == [("masked_lm", 0), ("masked_lm", 1), ("masked_lm", 2),
+                     ("causal_lm", 2), ("masked_lm", 2)]
 
 
 def test_curve_steps():
