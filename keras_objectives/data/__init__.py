@@ -1,1 +1,51 @@
-"""Text sources, vocabulary training, tokenization and packing."""
+"""Text sources, vocabulary training, tokenization, packing and the pipeline.
+
+Strings stop here: `prepare_corpus` reads text and returns token ids, `pack`
+cuts them into fixed-length rows, and `make_dataset` streams batches of
+packed features (see `docs/data.md` and `docs/architecture.md`).
+
+>>> from keras_objectives import data
+>>> corpus = data.prepare_corpus("embedded")  # doctest: +SKIP
+>>> packed = corpus.pack("train", length=128)  # doctest: +SKIP
+>>> ds = data.make_dataset(packed, batch_size=32, seed=0)  # doctest: +SKIP
+"""
+
+from keras_objectives.data.packing import pack
+from keras_objectives.data.packing import unpack
+from keras_objectives.data.pipeline import make_dataset
+from keras_objectives.data.prepare import Corpus
+from keras_objectives.data.prepare import prepare_corpus
+from keras_objectives.data.sources import EMBEDDED_BOOKS
+from keras_objectives.data.sources import VALIDATION_BOOKS
+from keras_objectives.data.sources import embedded_books
+from keras_objectives.data.sources import embedded_corpus
+from keras_objectives.data.sources import text_files
+from keras_objectives.data.sources import tfds_text
+from keras_objectives.data.special_tokens import SpecialTokens
+from keras_objectives.data.special_tokens import reserved_tokens
+from keras_objectives.data.tokenizer import make_tokenizer
+from keras_objectives.data.tokenizer import tokenize_documents
+from keras_objectives.data.vocabulary import load_vocabulary
+from keras_objectives.data.vocabulary import save_vocabulary
+from keras_objectives.data.vocabulary import train_vocabulary
+
+__all__ = [
+    "Corpus",
+    "EMBEDDED_BOOKS",
+    "SpecialTokens",
+    "VALIDATION_BOOKS",
+    "embedded_books",
+    "embedded_corpus",
+    "load_vocabulary",
+    "make_dataset",
+    "make_tokenizer",
+    "pack",
+    "prepare_corpus",
+    "reserved_tokens",
+    "save_vocabulary",
+    "text_files",
+    "tfds_text",
+    "tokenize_documents",
+    "train_vocabulary",
+    "unpack",
+]

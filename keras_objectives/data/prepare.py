@@ -1,0 +1,202 @@
+"""`prepare_corpus`: from a source name to token ids, vocabulary and stats."""
+
+import dataclasses
+import logging
+import os
+import time
+
+from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.data import sources
+from keras_objectives.data.packing import pack
+from keras_objectives.data.special_tokens import SpecialTokens
+from keras_objectives.data.tokenizer import make_tokenizer
+from keras_objectives.data.tokenizer import tokenize_documents
+from keras_objectives.data.vocabulary import load_vocabulary
+from keras_objectives.data.vocabulary import train_vocabulary
+from keras_objectives.utils import check_choice
+from keras_objectives.utils import check_rate
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class Corpus:
+    """A tokenized corpus with its vocabulary; returned by `prepare_corpus`.
+
+    Attributes:
+        train_documents_token_ids: list of int32 arrays, one per document.
+        validation_documents_token_ids: the same for the validation split.
+        vocabulary: list of token strings.
+        special_tokens: `SpecialTokens.from_vocabulary(vocabulary)`.
+        tokenizer: the `keras_hub.tokenizers.WordPieceTokenizer` used.
+        stats: `{"train": {...}, "validation": {...}}`, each with
+            `documents`, `characters`, `bytes` (UTF-8) and `tokens` (without
+            the one EOS per document that `pack` adds). Bits per byte of a
+            model is `loss_nats_per_token * tokens / bytes / ln(2)` when the
+            loss averages over the same tokens.
+        source: str, what the corpus was read from.
+    """
+
+    train_documents_token_ids: list
+    validation_documents_token_ids: list
+    vocabulary: list
+    special_tokens: SpecialTokens
+    tokenizer: object
+    stats: dict
+    source: str = ""
+
+    @property
+    def vocabulary_size(self):
+        return len(self.vocabulary)
+
+    def pack(self, split, length, drop_remainder=False):
+        """`pack` one split with this vocabulary's EOS (`[SEP]`) and PAD."""
+        check_choice("split", split, ("train", "validation"))
+        documents = getattr(self, f"{split}_documents_token_ids")
+        return pack(
+            documents,
+            length,
+            eos_id=self.special_tokens.require("eos_id"),
+            pad_id=self.special_tokens.require("pad_id"),
+            drop_remainder=drop_remainder,
+        )
+
+    def __repr__(self):
+        return (
+            f"Corpus(source={self.source!r}, vocabulary_size="
+            f"{self.vocabulary_size}, train={self.stats['train']}, "
+            f"validation={self.stats['validation']})"
+        )
+
+
+def _read(source, validation, mode, errors, validation_fraction):
+    """(train documents, validation documents, description)."""
+    if isinstance(source, str) and source == "embedded":
+        books = validation or sources.VALIDATION_BOOKS
+        return (
+            sources.embedded_corpus("train", validation_books=books),
+            sources.embedded_corpus("validation", validation_books=books),
+            "embedded",
+        )
+    if isinstance(source, str) and source.startswith("tfds:"):
+        name = source[len("tfds:"):]
+        train = list(sources.tfds_text(name, "train"))
+        val = list(sources.tfds_text(name, validation or "validation"))
+        return train, val, source
+    if not isinstance(source, (str, os.PathLike, list, tuple)):
+        raise ValueError(
+            "Invalid value received for argument `source`. Expected "
+            "\"embedded\", \"tfds:<name>\", or a path (file, directory, glob "
+            f"or list of them). Received: source={source!r}"
+        )
+    documents = list(sources.text_files(source, mode=mode, errors=errors))
+    if validation is not None:
+        val = list(sources.text_files(validation, mode=mode, errors=errors))
+        return documents, val, str(source)
+    if len(documents) < 2:
+        raise ValueError(
+            f"The corpus at {source!r} has {len(documents)} document, too "
+            "few to hold out a validation split. Add documents, use "
+            "`mode=\"line\"` for one document per line, or pass "
+            "`validation=<path>`."
+        )
+    num_validation = min(
+        len(documents) - 1, max(1, round(len(documents) * validation_fraction))
+    )
+    cut = len(documents) - num_validation
+    return documents[:cut], documents[cut:], str(source)
+
+
+def _stats(documents, token_ids):
+    return {
+        "documents": len(documents),
+        "characters": sum(len(d) for d in documents),
+        "bytes": sum(len(d.encode("utf-8")) for d in documents),
+        "tokens": int(sum(len(t) for t in token_ids)),
+    }
+
+
+@keras_objectives_export("keras_objectives.data.prepare_corpus")
+def prepare_corpus(
+    source="embedded",
+    vocabulary_size=8192,
+    lowercase=True,
+    cache_dir=None,
+    errors="strict",
+    validation=None,
+    mode="file",
+    vocabulary=None,
+    validation_fraction=0.05,
+):
+    """Read a corpus, train (or load) its vocabulary and tokenize it.
+
+    Args:
+        source: `"embedded"` (the 17 shipped books), `"tfds:<name>"` (its
+            `train` split, online only), or your text: a file, directory,
+            glob or list of them (see `text_files`).
+        vocabulary_size: int, for `train_vocabulary`.
+        lowercase: bool, for the vocabulary and the tokenizer.
+        cache_dir: the cache root for vocabularies and token ids, `None` for
+            the default (`$KERAS_OBJECTIVES_CACHE` or
+            `~/.cache/keras_objectives`), `False` for no cache.
+        errors: `"strict" | "replace" | "skip"`, invalid UTF-8 handling in
+            your files (see `text_files`).
+        validation: the validation split. For `"embedded"`, a list of book
+            names (default `VALIDATION_BOOKS`); for TFDS, a split name
+            (default `"validation"`); for your text, a path. When `None`
+            for your text, the last `validation_fraction` of the documents
+            (in sorted file order) is held out.
+        mode: `"file"` or `"line"`: one document per file or per line of
+            your text.
+        vocabulary: `None` to train one on the train split, or a list of
+            tokens or a vocabulary file to use as is (for example BERT's
+            `vocab.txt`; `special_tokens` then tells which specials exist).
+        validation_fraction: float, see `validation`.
+
+    Returns:
+        A `Corpus`.
+
+    Examples:
+
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> for i in range(4):
+    ...     with open(os.path.join(folder, f"{i}.txt"), "w") as f:
+    ...         _ = f.write(f"story {i}: the cat sat on the mat. " * 20)
+    >>> corpus = prepare_corpus(folder, vocabulary_size=150,
+    ...                         validation_fraction=0.25, cache_dir=False)
+    >>> corpus.stats["train"]["documents"], corpus.stats["validation"]
+    (3, {'documents': 1, 'characters': 660, 'bytes': 660, 'tokens': 360})
+    >>> packed = corpus.pack("train", length=128)
+    >>> corpus.special_tokens.mask_id, packed["token_ids"].shape
+    (4, (9, 128))
+    """
+    check_choice("errors", errors, ("strict", "replace", "skip"))
+    validation_fraction = check_rate("validation_fraction", validation_fraction)
+    start = time.perf_counter()
+    train, val, description = _read(
+        source, validation, mode, errors, validation_fraction
+    )
+    if vocabulary is None:
+        vocabulary = train_vocabulary(
+            train, vocabulary_size, lowercase=lowercase, cache_dir=cache_dir
+        )
+    elif isinstance(vocabulary, (str, os.PathLike)):
+        vocabulary = load_vocabulary(vocabulary)
+    vocabulary = list(vocabulary)
+    tokenizer = make_tokenizer(vocabulary, lowercase=lowercase)
+    train_ids = tokenize_documents(tokenizer, train, cache_dir=cache_dir)
+    val_ids = tokenize_documents(tokenizer, val, cache_dir=cache_dir)
+    corpus = Corpus(
+        train_documents_token_ids=train_ids,
+        validation_documents_token_ids=val_ids,
+        vocabulary=vocabulary,
+        special_tokens=SpecialTokens.from_vocabulary(vocabulary),
+        tokenizer=tokenizer,
+        stats={"train": _stats(train, train_ids),
+               "validation": _stats(val, val_ids)},
+        source=description,
+    )
+    logger.info("Prepared %r in %.1f s.", corpus,
+                time.perf_counter() - start)
+    return corpus
