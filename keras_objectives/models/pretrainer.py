@@ -3,6 +3,7 @@
 import keras
 
 from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.models.transformer_body import select_inputs
 
 
 @keras_objectives_export("keras_objectives.models.Pretrainer")
@@ -53,6 +54,11 @@ class Pretrainer(keras.Model):
         self.backbone = backbone
         # A plain Python object: not tracked, not part of the weights.
         self._objective = objective
+
+    def __call__(self, inputs, *args, **kwargs):
+        # `x` may carry features the head does not read; Keras would match
+        # a dict with extra keys by position, so select them by name.
+        return super().__call__(select_inputs(self, inputs), *args, **kwargs)
 
     @property
     def objective(self):

@@ -12,6 +12,26 @@ from keras_objectives.utils import check_int
 from keras_objectives.utils import invalid
 
 
+def select_inputs(model, inputs):
+    """Keep only a functional model's named inputs from a feature dict.
+
+    Keras matches a dict with extra keys to the inputs *by position* (with a
+    warning), which silently feeds, say, `document_ids` into `token_ids`.
+    Selecting by name avoids that and names any missing feature.
+    """
+    expected = model.input
+    if not isinstance(inputs, dict) or not isinstance(expected, dict):
+        return inputs
+    missing = sorted(set(expected) - set(inputs))
+    if missing:
+        raise ValueError(
+            f"Invalid value received for argument `inputs`: `{model.name}` "
+            f"needs the features {missing}. Received: inputs keys="
+            f"{sorted(inputs)}. Expected keys: {sorted(expected)}."
+        )
+    return {name: inputs[name] for name in expected}
+
+
 def _initializer():
     # BERT and GPT-2 both initialize from N(0, 0.02).
     return keras.initializers.TruncatedNormal(stddev=0.02)
@@ -254,6 +274,10 @@ class TransformerBody(keras_hub.models.Backbone):
         self.layer_norm_epsilon = float(layer_norm_epsilon)
         self.normalize_first = normalize_first
         self.activation = activation
+
+    def __call__(self, inputs, *args, **kwargs):
+        # Packed features carry extra keys (`example_ids`, `epoch`...).
+        return super().__call__(select_inputs(self, inputs), *args, **kwargs)
 
     def get_config(self):
         return {

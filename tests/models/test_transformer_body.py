@@ -67,6 +67,20 @@ class TransformerBodyTest(TestCase):
         )
         self.assertEqual(body.token_embedding.input_dim, VOCAB)
 
+    def test_extra_features_are_selected_by_name(self):
+        # Keras alone would feed a dict with extra keys by position.
+        body = _body()
+        x = _inputs()
+        packed = dict(
+            x,
+            document_ids=np.zeros((2, LENGTH), "int32"),
+            example_ids=np.arange(2),
+            epoch=np.zeros(2, "int64"),
+        )
+        self.assertAllEqual(_run(body, packed), _run(body, x))
+        with pytest.raises(ValueError, match="padding_mask"):
+            body({"token_ids": x["token_ids"]})
+
     def test_post_layer_norm_variant(self):
         body = _body(normalize_first=False, activation="relu")
         self.assertIsNone(body.final_layer_norm)
