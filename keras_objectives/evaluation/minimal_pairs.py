@@ -71,14 +71,19 @@ def frequent_words(sentences, top_k=100):
     return words[:top_k]
 
 
-def _recase(words, first_was_capital):
-    """Move the sentence-initial capital to the new first word."""
+def _recase(words, order, capital):
+    """Move the sentence-initial capital along with the words.
+
+    `order[j]` is the original index of the word now at `j`. The word that
+    was first loses its capital (unless it is "I" or an acronym) and the
+    new first word gains one; no other word changes.
+    """
     words = list(words)
-    if not first_was_capital:
+    if not capital or order[0] == 0:
         return words
-    for i, w in enumerate(words):
-        if i and w[:1].isupper() and w != "I" and not w[1:2].isupper():
-            words[i] = w[0].lower() + w[1:]
+    j = order.index(0)
+    if words[j] != "I" and not words[j][1:2].isupper():
+        words[j] = words[j][0].lower() + words[j][1:]
     words[0] = words[0][0].upper() + words[0][1:]
     return words
 
@@ -89,32 +94,35 @@ def perturb(sentence, kind, rng, vocabulary):
     words = sentence[:-1].split()
     capital = words[0][:1].isupper()
     lowered = [w.lower() for w in words]
+    order = list(range(len(words)))
     if kind == "swap":
         places = [i for i in range(len(words) - 1)
                   if lowered[i] != lowered[i + 1]]
         if not places:
             return None
         i = places[rng.integers(len(places))]
-        new = words[:i] + [words[i + 1], words[i]] + words[i + 2:]
+        order[i], order[i + 1] = i + 1, i
     elif kind == "shuffle":
         if len(set(lowered)) < 2:
             return None
-        order = rng.permutation(len(words))
-        new = [words[j] for j in order]
-        if [w.lower() for w in new] == lowered:
-            new = new[1:] + new[:1]
+        order = [int(j) for j in rng.permutation(len(words))]
+        if [lowered[j] for j in order] == lowered:
+            order = order[1:] + order[:1]
     elif kind == "replace":
         i = int(rng.integers(len(words)))
         core = words[i].strip(".,;:!?\"'()")
         choices = [v for v in vocabulary if v != core.lower()]
         if not core or not choices:
             return None
-        pick = choices[rng.integers(len(choices))]
-        new = list(words)
-        new[i] = words[i].replace(core, pick, 1)
+        words = list(words)
+        words[i] = words[i].replace(core, choices[rng.integers(
+            len(choices))], 1)
+        if i == 0 and capital:
+            words[0] = words[0][0].upper() + words[0][1:]
     else:
         raise invalid("kind", kind, f"one of {list(PERTURBATIONS)}")
-    bad = " ".join(_recase(new, capital)) + end
+    new = _recase([words[j] for j in order], order, capital)
+    bad = " ".join(new) + end
     return None if bad == sentence else bad
 
 

@@ -30,7 +30,8 @@ PROSE = (
     "CHAPTER IV. It was 1851 then. He said that he would come back soon. "
     "They had never seen so many ships in the harbour before. "
     "Alice was beginning to get very tired of sitting by her sister. "
-    "The the the the. Yes. Mr. Brown came home late at night."
+    "The the the the. Yes. Mr. Brown came home late at night. "
+    "Then came Macduffe and Banquo to the gate of the castle."
 )
 
 
@@ -49,6 +50,9 @@ def test_pairs_are_deterministic_and_never_equal_to_the_original():
         assert p["bad"][0].isupper()
         if p["kind"] in ("swap", "shuffle"):
             assert _words(p["bad"]) == _words(p["good"])
+            # Only the first word's capital moves; names keep theirs.
+            names = [w for w in p["good"].split()[1:] if w[0].isupper()]
+            assert all(w in p["bad"].split() for w in names)
         else:
             diff = [a != b for a, b in zip(p["good"].split(),
                                            p["bad"].split())]
