@@ -19,11 +19,13 @@ def base_config():
         "sequence_length": 128,  # BERT phase 1 / ELECTRA-Small length.
         "data": {
             "source": "embedded",  # Public-domain books in the package.
-            "validation_source": None,  # Held-out path; None: split.
+            # Held-out split: book names (embedded), a path (your text) or
+            # a TFDS split; None: the default books / last 5% of documents.
+            "validation": None,
+            "mode": "file",  # Your text: one document per "file" or "line".
             "vocabulary_size": 8192,  # Small corpus: a small vocabulary.
             "lowercase": True,
             "errors": "strict",  # Non-UTF-8 input: strict|replace|skip.
-            "max_documents": None,  # Cap for smoke runs.
         },
         "model": {
             "backbone": "body",  # body|bert|gpt2|a keras-hub preset.

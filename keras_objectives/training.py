@@ -31,6 +31,19 @@ from keras_objectives.utils import check_int
 from keras_objectives.version import __version__
 
 
+def prepare_corpus(config):
+    """The run's tokenized corpus (vocabulary and token ids are cached)."""
+    d = config["data"]
+    return data.prepare_corpus(
+        d["source"],
+        vocabulary_size=d["vocabulary_size"],
+        lowercase=d["lowercase"],
+        errors=d["errors"],
+        validation=d["validation"],
+        mode=d["mode"],
+    )
+
+
 def build_objective(config, corpus):
     """The run's objective, bound to the corpus vocabulary."""
     identifier = config["objective"]
@@ -39,8 +52,10 @@ def build_objective(config, corpus):
                                                    or {})}
         if identifier["config"].get("whole_word") and not identifier[
                 "config"].get("continuation_token_ids"):
-            identifier["config"]["continuation_token_ids"] = (
-                corpus.continuation_token_ids)
+            identifier["config"]["continuation_token_ids"] = [
+                i for i, token in enumerate(corpus.vocabulary)
+                if token.startswith("##")
+            ]
     return objectives.get(
         identifier,
         special_tokens=corpus.special_tokens,
@@ -139,21 +154,11 @@ def train(config, workdir, verbose="auto"):
     distribute.per_replica_batch_size(batch, strategy)
 
     # 3. Data: tokenize and pack once (cached), then the seeded stream.
-    d = config["data"]
-    corpus = data.prepare_corpus(
-        d["source"],
-        validation_source=d["validation_source"],
-        vocabulary_size=d["vocabulary_size"],
-        lowercase=d["lowercase"],
-        errors=d["errors"],
-        max_documents=d["max_documents"],
-    )
+    corpus = prepare_corpus(config)
     objective = build_objective(config, corpus)
     special = corpus.special_tokens
-    train_rows = data.pack(corpus.train_token_ids, objective.raw_length,
-                           eos_id=special.eos_id, pad_id=special.pad_id)
-    valid_rows = data.pack(corpus.validation_token_ids, objective.raw_length,
-                           eos_id=special.eos_id, pad_id=special.pad_id)
+    train_rows = corpus.pack("train", objective.raw_length)
+    valid_rows = corpus.pack("validation", objective.raw_length)
 
     # 4. Model and optimizer inside the strategy scope; resume if we can.
     resume = checkpointing.latest(workdir)
@@ -194,6 +199,7 @@ def train(config, workdir, verbose="auto"):
             validation_steps=eval_batches,
             callbacks=callbacks,
             verbose=verbose,
+            shuffle=False,  # The stream is already in its seeded order.
         )
 
     # 6. Held-out loss and the summary.
@@ -276,15 +282,7 @@ def load_run(workdir, step=None, strategy=None):
             f"the checkpoints in {workdir!r}: {[s for s, _ in available]}. "
             f"Received: step={step}"
         )
-    d = config["data"]
-    corpus = data.prepare_corpus(
-        d["source"],
-        validation_source=d["validation_source"],
-        vocabulary_size=d["vocabulary_size"],
-        lowercase=d["lowercase"],
-        errors=d["errors"],
-        max_documents=d["max_documents"],
-    )
+    corpus = prepare_corpus(config)
     objective = build_objective(config, corpus)
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
