@@ -19,30 +19,31 @@ from keras_objectives.utils import check_int
 from keras_objectives.utils import invalid
 
 
-def generator_dims(
-    num_layers,
-    num_heads,
-    hidden_dim,
-    intermediate_dim,
-    size_ratio=0.25,
-    generator_num_layers=None,
-):
+# keras-hub's `ReversibleEmbedding` subclasses Keras' (which `BertBackbone`
+# uses) when Keras has one.
+REVERSIBLE_EMBEDDINGS = (getattr(keras.layers, "ReversibleEmbedding",
+                                 keras_hub.layers.ReversibleEmbedding),)
+_CONFIG = ("num_layers", "num_heads", "hidden_dim", "intermediate_dim",
+           "max_sequence_length", "dropout", "layer_norm_epsilon",
+           "normalize_first", "activation", "document_masking",
+           "reset_position_ids", "temperature", "seed")
+
+
+def generator_dims(num_layers, num_heads, hidden_dim, intermediate_dim,
+                   size_ratio=0.25, generator_num_layers=None):
     """The generator's sizes from the discriminator's, as ELECTRA scales them.
 
-    ELECTRA's `get_generator_config` multiplies the width by
-    `generator_hidden_size` and sets `intermediate = 4 x hidden` and
-    `heads = hidden // 64` (it assumes 64-wide heads). Here the width and the
-    feedforward are multiplied by `size_ratio` and the head count too, so the
-    head width of the discriminator is kept (the same numbers for
-    ELECTRA's configs: Small 256/4 heads -> 64/1 head), rounded down to a
-    divisor of the generator width.
+    Width, feedforward and head count are multiplied by `size_ratio` (ELECTRA
+    Table 6: "multiplier for hidden-size, FFN-size, and
+    num-attention-heads"), heads rounded down to a divisor of the width; the
+    depth is kept unless `generator_num_layers` is given. ELECTRA-Small
+    (256 wide, 4 heads, FFN 1024) at 0.25 gives 64 wide, 1 head, FFN 256.
 
     Args:
         num_layers, num_heads, hidden_dim, intermediate_dim: the
             discriminator's.
-        size_ratio: float in (0, 1], the generator width over the
-            discriminator's (ELECTRA: 0.25, best from 1/4 to 1/2).
-        generator_num_layers: int or `None` (same depth, ELECTRA's default).
+        size_ratio: float in (0, 1] (ELECTRA: 0.25; best 1/4 to 1/2).
+        generator_num_layers: int or `None` (the same depth).
 
     Returns:
         dict with `num_layers`, `num_heads`, `hidden_dim`,
@@ -57,10 +58,8 @@ def generator_dims(
     heads = max(1, min(hidden, int(round(num_heads * size_ratio))))
     while hidden % heads:
         heads -= 1
-    if generator_num_layers is None:
-        generator_num_layers = num_layers
     return {
-        "num_layers": int(generator_num_layers),
+        "num_layers": int(generator_num_layers or num_layers),
         "num_heads": heads,
         "hidden_dim": hidden,
         "intermediate_dim": max(1, int(round(intermediate_dim * size_ratio))),
@@ -148,10 +147,8 @@ def replace_tokens(token_ids, mask_positions, mask_weights, sampled_ids):
     token_ids = ops.cast(token_ids, "int32")
     hit = _hits(mask_positions, mask_weights, ops.shape(token_ids)[-1])
     selected = ops.any(hit, axis=1)
-    values = ops.sum(
-        ops.where(hit, ops.expand_dims(ops.cast(sampled_ids, "int32"), -1), 0),
-        axis=1,
-    )
+    sampled = ops.expand_dims(ops.cast(sampled_ids, "int32"), -1)
+    values = ops.sum(ops.where(hit, sampled, 0), axis=1)
     replaced = ops.where(selected, values, token_ids)
     is_replaced = ops.logical_and(selected, ops.not_equal(replaced, token_ids))
     return replaced, ops.cast(is_replaced, "int32")
@@ -238,30 +235,22 @@ class ElectraGenerator(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(
-            token_embedding, keras_hub.layers.ReversibleEmbedding
-        ):
+        if not isinstance(token_embedding, REVERSIBLE_EMBEDDINGS):
             raise invalid(
-                "token_embedding",
-                token_embedding,
-                "a `keras_hub.layers.ReversibleEmbedding`",
-                "Pass the discriminator's `backbone.token_embedding`",
-            )
-        self.num_layers = check_int("num_layers", num_layers, minimum=1)
-        self.num_heads = check_int("num_heads", num_heads, minimum=1)
-        self.hidden_dim = check_int("hidden_dim", hidden_dim, minimum=1)
-        self.intermediate_dim = check_int(
-            "intermediate_dim", intermediate_dim, minimum=1
-        )
+                "token_embedding", token_embedding,
+                "a `keras.layers.ReversibleEmbedding`",
+                "Pass the discriminator's `backbone.token_embedding`")
+        for name, value in (("num_layers", num_layers),
+                            ("num_heads", num_heads),
+                            ("hidden_dim", hidden_dim),
+                            ("intermediate_dim", intermediate_dim),
+                            ("max_sequence_length", max_sequence_length),
+                            ("seed", seed)):
+            setattr(self, name, check_int(name, value, minimum=0 if
+                                          name == "seed" else 1))
         if self.hidden_dim % self.num_heads:
-            raise invalid(
-                "num_heads",
-                num_heads,
-                f"a divisor of hidden_dim={hidden_dim}",
-            )
-        self.max_sequence_length = check_int(
-            "max_sequence_length", max_sequence_length, minimum=1
-        )
+            raise invalid("num_heads", num_heads,
+                          f"a divisor of hidden_dim={hidden_dim}")
         self.dropout = float(dropout)
         self.layer_norm_epsilon = float(layer_norm_epsilon)
         self.normalize_first = bool(normalize_first)
@@ -269,37 +258,26 @@ class ElectraGenerator(keras.layers.Layer):
         self.document_masking = bool(document_masking)
         self.reset_position_ids = bool(reset_position_ids)
         self.temperature = float(temperature)
-        self.seed = check_int("seed", seed, minimum=0)
 
         # === Layers ===
         self.token_embedding = token_embedding
-        embedding_dim = token_embedding.output_dim
         init = keras.initializers.TruncatedNormal(stddev=0.02)
+        common = dict(dtype=self.dtype_policy)
+        norm = dict(epsilon=self.layer_norm_epsilon, **common)
         self.shares_position_embedding = position_embedding is not None
-        if position_embedding is None:
-            position_embedding = keras_hub.layers.PositionEmbedding(
-                sequence_length=self.max_sequence_length,
-                initializer=init,
-                dtype=self.dtype_policy,
-                name="position_embedding",
-            )
-        self.position_embedding = position_embedding
+        self.position_embedding = position_embedding or (
+            keras_hub.layers.PositionEmbedding(
+                sequence_length=self.max_sequence_length, initializer=init,
+                name="position_embedding", **common))
         self.embeddings_layer_norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon,
-            dtype=self.dtype_policy,
-            name="embeddings_layer_norm",
-        )
+            name="embeddings_layer_norm", **norm)
         self.embeddings_dropout = keras.layers.Dropout(
-            self.dropout, dtype=self.dtype_policy, name="embeddings_dropout"
-        )
+            self.dropout, name="embeddings_dropout", **common)
         self.embedding_projection = None
-        if embedding_dim != self.hidden_dim:
+        if token_embedding.output_dim != self.hidden_dim:
             self.embedding_projection = keras.layers.Dense(
-                self.hidden_dim,
-                kernel_initializer=init,
-                dtype=self.dtype_policy,
-                name="embedding_projection",
-            )
+                self.hidden_dim, kernel_initializer=init,
+                name="embedding_projection", **common)
         self.transformer_layers = [
             keras_hub.layers.TransformerEncoder(
                 intermediate_dim=self.intermediate_dim,
@@ -309,31 +287,78 @@ class ElectraGenerator(keras.layers.Layer):
                 layer_norm_epsilon=self.layer_norm_epsilon,
                 kernel_initializer=init,
                 normalize_first=self.normalize_first,
-                dtype=self.dtype_policy,
                 name=f"transformer_layer_{i}",
+                **common,
             )
             for i in range(self.num_layers)
         ]
         self.final_layer_norm = None
         if self.normalize_first:
             self.final_layer_norm = keras.layers.LayerNormalization(
-                epsilon=self.layer_norm_epsilon,
-                dtype=self.dtype_policy,
-                name="final_layer_norm",
-            )
+                name="final_layer_norm", **norm)
         self.lm_head = keras_hub.layers.MaskedLMHead(
             token_embedding=token_embedding,
             intermediate_activation=self.activation,
             kernel_initializer=init,
             layer_norm_epsilon=self.layer_norm_epsilon,
-            dtype=self.dtype_policy,
             name="lm_head",
+            **common,
         )
         self.sampler = GumbelSampler(
-            temperature=self.temperature,
-            seed=self.seed,
-            dtype=self.dtype_policy,
-            name="sampler",
+            temperature=self.temperature, seed=self.seed, name="sampler",
+            **common)
+
+    @classmethod
+    def from_backbone(cls, backbone, sequence_length, size_ratio=0.25,
+                      num_layers=None, temperature=1.0, seed=0, **kwargs):
+        """The ELECTRA generator of a discriminator `backbone`.
+
+        Shares `backbone.token_embedding` (and `position_embedding` when
+        its width and length fit), takes `generator_dims` of the backbone's
+        sizes, and mirrors its dropout, layer-norm placement, activation,
+        dtype and document masking. Works with `TransformerBody` and
+        `BertBackbone`.
+        """
+        embedding = getattr(backbone, "token_embedding", None)
+        if not isinstance(embedding, REVERSIBLE_EMBEDDINGS):
+            raise invalid(
+                "backbone", type(backbone).__name__,
+                "a backbone with a `token_embedding` "
+                "(`keras.layers.ReversibleEmbedding`) for the generator to "
+                "share", "Use `TransformerBody` or `BertBackbone`",
+            )
+        positions = getattr(backbone, "position_embedding", None)
+        table = getattr(positions, "position_embeddings", None)
+        if not (
+            isinstance(positions, keras_hub.layers.PositionEmbedding)
+            and table is not None
+            and tuple(table.shape)[-1] == embedding.output_dim
+            and positions.sequence_length >= sequence_length
+        ):
+            positions = None
+        activation = getattr(backbone, "activation", "gelu")
+        dims = generator_dims(
+            backbone.num_layers, backbone.num_heads, backbone.hidden_dim,
+            backbone.intermediate_dim, size_ratio=size_ratio,
+            generator_num_layers=num_layers)
+        return cls(
+            embedding,
+            **dims,
+            max_sequence_length=sequence_length,
+            position_embedding=positions,
+            dropout=float(getattr(backbone, "dropout", 0.0)),
+            layer_norm_epsilon=float(
+                getattr(backbone, "layer_norm_epsilon", 1e-12)),
+            normalize_first=bool(getattr(backbone, "normalize_first", False)),
+            activation=activation if isinstance(activation, str) else "gelu",
+            document_masking=bool(getattr(backbone, "document_masking",
+                                          False)),
+            reset_position_ids=bool(getattr(backbone, "reset_position_ids",
+                                            False)),
+            temperature=temperature,
+            seed=seed,
+            dtype=backbone.dtype_policy,
+            **kwargs,
         )
 
     def build(self, inputs_shape):
@@ -377,10 +402,8 @@ class ElectraGenerator(keras.layers.Layer):
         if self.embedding_projection is not None:
             x = self.embedding_projection(x)
         mask = compute_attention_mask(
-            padding_mask,
-            "bidirectional",
-            document_ids=document_ids if self.document_masking else None,
-        )
+            padding_mask, "bidirectional",
+            document_ids=document_ids if self.document_masking else None)
         for layer in self.transformer_layers:
             x = layer(x, attention_mask=mask, training=training)
         if self.final_layer_norm is not None:
@@ -389,11 +412,8 @@ class ElectraGenerator(keras.layers.Layer):
         logits = self.lm_head(x, mask_positions=mask_positions)
         sampled_ids = self.sampler(logits)
         replaced, is_replaced = replace_tokens(
-            inputs["original_token_ids"],
-            mask_positions,
-            inputs["mask_weights"],
-            sampled_ids,
-        )
+            inputs["original_token_ids"], mask_positions,
+            inputs["mask_weights"], sampled_ids)
         return {
             "logits": logits,
             "sampled_ids": sampled_ids,
@@ -425,19 +445,7 @@ class ElectraGenerator(keras.layers.Layer):
             **super().get_config(),
             "token_embedding": keras.layers.serialize(self.token_embedding),
             "position_embedding": position,
-            "num_layers": self.num_layers,
-            "num_heads": self.num_heads,
-            "hidden_dim": self.hidden_dim,
-            "intermediate_dim": self.intermediate_dim,
-            "max_sequence_length": self.max_sequence_length,
-            "dropout": self.dropout,
-            "layer_norm_epsilon": self.layer_norm_epsilon,
-            "normalize_first": self.normalize_first,
-            "activation": self.activation,
-            "document_masking": self.document_masking,
-            "reset_position_ids": self.reset_position_ids,
-            "temperature": self.temperature,
-            "seed": self.seed,
+            **{name: getattr(self, name) for name in _CONFIG},
         }
 
     @classmethod

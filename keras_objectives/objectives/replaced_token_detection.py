@@ -218,16 +218,6 @@ class ReplacedTokenDetection(Objective):
         from keras_objectives.models.electra import ElectraGenerator
 
         check_attention_mode(backbone, self.attention_mode)
-        embedding = getattr(backbone, "token_embedding", None)
-        if not isinstance(embedding, keras_hub.layers.ReversibleEmbedding):
-            raise invalid(
-                "backbone",
-                type(backbone).__name__,
-                "a backbone with a `token_embedding` "
-                "(`keras_hub.layers.ReversibleEmbedding`) for the generator "
-                "to share",
-                "Use `TransformerBody` or `BertBackbone`",
-            )
         documents = bool(getattr(backbone, "document_masking", False)
                          or getattr(backbone, "reset_position_ids", False))
         names = ["token_ids", "padding_mask", "mask_positions",
@@ -239,26 +229,13 @@ class ReplacedTokenDetection(Objective):
             n: keras.Input((None,), dtype=dtypes.get(n, "int32"), name=n)
             for n in names
         }
-        generator = ElectraGenerator(
-            embedding,
-            **self.generator_dims(backbone.num_layers, backbone.num_heads,
-                                  backbone.hidden_dim,
-                                  backbone.intermediate_dim),
-            max_sequence_length=self.sequence_length,
-            position_embedding=_shareable_positions(
-                backbone, embedding.output_dim, self.sequence_length),
-            dropout=float(getattr(backbone, "dropout", 0.0)),
-            layer_norm_epsilon=float(
-                getattr(backbone, "layer_norm_epsilon", 1e-12)),
-            normalize_first=bool(getattr(backbone, "normalize_first", False)),
-            activation=_activation(backbone),
-            document_masking=bool(getattr(backbone, "document_masking",
-                                          False)),
-            reset_position_ids=bool(getattr(backbone, "reset_position_ids",
-                                            False)),
+        generator = ElectraGenerator.from_backbone(
+            backbone,
+            sequence_length=self.sequence_length,
+            size_ratio=self.generator_size_ratio,
+            num_layers=self.generator_num_layers,
             temperature=self.temperature,
             seed=self.seed,
-            dtype=backbone.dtype_policy,
             name="generator",
         )
         generated = generator(inputs)
@@ -266,14 +243,14 @@ class ReplacedTokenDetection(Objective):
         sequence = backbone_outputs(backbone, corrupted, self.attention_mode)
         if self.replace_mlm:
             main = keras_hub.layers.MaskedLMHead(
-                token_embedding=embedding,
-                intermediate_activation=_activation(backbone),
+                token_embedding=generator.token_embedding,
+                intermediate_activation=generator.activation,
                 dtype=backbone.dtype_policy,
                 name="mlm_head",
             )(sequence, mask_positions=inputs["mask_positions"])
         else:
             main = DiscriminatorHead(
-                activation=_activation(backbone),
+                activation=generator.activation,
                 dtype=backbone.dtype_policy,
                 name="discriminator_head",
             )(sequence)
@@ -466,19 +443,3 @@ def _float(argument, value, minimum=None):
     if minimum is not None and value < minimum:
         raise invalid(argument, value, f"a float >= {minimum}")
     return value
-
-
-def _activation(backbone):
-    activation = getattr(backbone, "activation", "gelu")
-    return activation if isinstance(activation, str) else "gelu"
-
-
-def _shareable_positions(backbone, width, length):
-    """The backbone's position embedding, if the generator can share it."""
-    layer = getattr(backbone, "position_embedding", None)
-    if not isinstance(layer, keras_hub.layers.PositionEmbedding):
-        return None
-    table = getattr(layer, "position_embeddings", None)
-    if table is None or tuple(table.shape)[-1] != width:
-        return None
-    return layer if layer.sequence_length >= length else None
