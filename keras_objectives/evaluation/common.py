@@ -213,7 +213,7 @@ def sequence_output(backbone, inputs, mode):
 
     Works on symbolic and eager inputs (`token_ids`, `padding_mask`). For
     an encoder-decoder backbone (`mode="encoder"`) it is the encoder's
-    output, with a one-token dummy decoder input.
+    output (the decoder reads a two-token dummy input).
     """
     from keras_objectives.models.backbones import backbone_outputs
 
@@ -221,8 +221,8 @@ def sequence_output(backbone, inputs, mode):
         feed = {
             "encoder_token_ids": inputs["token_ids"],
             "encoder_padding_mask": inputs["padding_mask"],
-            "decoder_token_ids": inputs["token_ids"][:, :1],
-            "decoder_padding_mask": inputs["padding_mask"][:, :1],
+            "decoder_token_ids": inputs["token_ids"][:, :2],
+            "decoder_padding_mask": inputs["padding_mask"][:, :2],
         }
         return backbone(feed)["encoder_sequence_output"]
     return backbone_outputs(backbone, inputs, mode)

@@ -20,8 +20,7 @@ from keras_objectives.utils import check_int
 # Objectives whose decoder-only model is a next-token model over plain
 # text. Others can opt in or out with a class attribute
 # `defines_next_token = True | False`.
-NEXT_TOKEN_OBJECTIVES = ("causal_lm", "prefix_lm", "fill_in_middle",
-                         "fim", "hybrid_lm", "causal_masked_hybrid")
+NEXT_TOKEN_OBJECTIVES = ("causal_lm", "prefix_lm", "fill_in_the_middle")
 
 LM_KEYS = ("loss", "perplexity", "bits_per_byte", "tokens", "bytes",
            "total_nll")
@@ -34,6 +33,11 @@ def next_token_reason(objective):
     mode = getattr(objective, "attention_mode", None)
     if flag is True:
         return None
+    if mode == "encoder_decoder" and flag is None:
+        return (
+            f"The objective {name!r} runs on an encoder-decoder backbone; "
+            "held-out LM loss is measured on decoder-only next-token arms."
+        )
     if flag is None and (mode == "causal" or name in NEXT_TOKEN_OBJECTIVES):
         return None
     return (
@@ -42,6 +46,53 @@ def next_token_reason(objective):
         "is not defined for it; compare it with minimal pairs and probes "
         "(METHOD.md: losses are not comparable across objectives)."
     )
+
+
+def decoder_start_id(objective):
+    """The decoder start token of an inputs-to-targets arm (T5: pad)."""
+    for owner in (objective, getattr(objective, "preprocessor", None)):
+        value = getattr(owner, "decoder_start_token_id", None)
+        if value is not None:
+            return int(value)
+    return int(objective.special_tokens.pad_id or 0)
+
+
+def lm_context(objective):
+    """`(tokens, prefix_positions)` put before a text to score it causally.
+
+    A causal arm reads `[SEP]` (every packed document follows one). A
+    prefix-attention decoder (prefix LM and other inputs-to-targets arms in
+    decoder form) reads its decoder start token, then an empty input that
+    is only its EOS, both bidirectional (`prefix_mask`), as its training
+    stream `start inputs [SEP] targets` would be with an empty prefix.
+    """
+    eos = common.start_id(objective.special_tokens)
+    if getattr(objective, "attention_mode", None) == "prefix":
+        return [decoder_start_id(objective), eos], 2
+    return [eos], 0
+
+
+def causal_rows(objective, documents, length):
+    """Rows scoring every token of `documents` once, in windows.
+
+    Each window is `context + up to length + 1 - len(context) tokens`;
+    returns `(inputs, targets, weights, prefix_mask)` arrays `[N, length]`.
+    """
+    context, prefix = lm_context(objective)
+    chunk = length + 1 - len(context)
+    pad = objective.special_tokens.pad_id or 0
+    rows = [(context + ids[k:k + chunk], len(ids[k:k + chunk]))
+            for ids in documents for k in range(0, len(ids), chunk)]
+    inputs = np.full((len(rows), length), pad, np.int32)
+    targets = np.full_like(inputs, pad)
+    weights = np.zeros(inputs.shape, np.float64)
+    for i, (row, count) in enumerate(rows):
+        inputs[i, :len(row) - 1] = row[:-1]
+        targets[i, :len(row) - 1] = row[1:]
+        weights[i, len(row) - 1 - count:len(row) - 1] = 1.0
+    prefix_mask = np.zeros(inputs.shape, bool)
+    prefix_mask[:, :prefix] = True
+    return inputs, targets, weights, prefix_mask
 
 
 def _score_function(model):
@@ -147,11 +198,12 @@ def evaluate_language_model(model, objective, corpus, seed=0, texts=None,
     """Held-out next-token loss, perplexity and bits per byte.
 
     Each held-out document is scored on its own in non-overlapping windows
-    of `sequence_length` inputs: the first window starts at `[SEP]` (as
-    every packed document does), and every text token is predicted exactly
-    once (the end `[SEP]` is not scored, so the bytes and the tokens cover
-    the same text). A prefix-LM arm is scored with an empty prefix, i.e.
-    causally.
+    of `sequence_length` inputs; every window starts with the arm's context
+    (`lm_context`: `[SEP]`, as every packed document follows one; for a
+    prefix LM its start token and an empty input), and every text token is
+    predicted exactly once (the end `[SEP]` is not scored, so the bytes and
+    the tokens cover the same text). A prefix-LM arm is thus scored with an
+    empty prefix, i.e. causally.
 
     By default the whole validation split is scored from the corpus' token
     ids, with the UTF-8 bytes the data package counted for it
@@ -186,8 +238,6 @@ def evaluate_language_model(model, objective, corpus, seed=0, texts=None,
     length = common.check_sequence_length(sequence_length, model, objective)
     check_int("batch_size", batch_size, minimum=1)
     check_int("max_characters", max_characters, minimum=1, allow_none=True)
-    special = corpus.special_tokens
-    pad = special.pad_id or 0
     documents = getattr(corpus, "validation_documents_token_ids", None)
     stats = getattr(corpus, "stats", {}).get("validation", {})
     if (texts is None and max_characters is None and documents is not None
@@ -206,20 +256,10 @@ def evaluate_language_model(model, objective, corpus, seed=0, texts=None,
         documents = common.tokenize(corpus.tokenizer, texts)
         num_bytes = sum(len(t.encode("utf-8")) for t in texts)
         count = len(texts)
-    rows_in, rows_out = [], []
-    for ids in documents:
-        stream = [common.start_id(special)] + ids
-        for k in range(0, len(ids), length):
-            rows_in.append(stream[k:k + length])
-            rows_out.append(stream[k + 1:k + length + 1])
-    inputs = np.full((len(rows_in), length), pad, np.int32)
-    targets = np.full_like(inputs, pad)
-    weights = np.zeros(inputs.shape, np.float64)
-    for i, (a, b) in enumerate(zip(rows_in, rows_out)):
-        inputs[i, :len(a)] = a
-        targets[i, :len(b)] = b
-        weights[i, :len(b)] = 1.0
+    inputs, targets, weights, prefix_mask = causal_rows(
+        objective, documents, length)
     logp, counts = token_log_probs(model, inputs, targets, weights,
+                                   prefix_mask=prefix_mask,
                                    batch_size=batch_size)
     total = -float(logp.sum())
     tokens = int(counts.sum())

@@ -10,8 +10,11 @@
   `<extra_id_0> token EOS`, and the score is `log p(targets | inputs)`,
   in the decoder-only form (one stream, bidirectional over the inputs) or
   on an encoder-decoder backbone.
+* `reconstruction_pseudo_log_likelihood`: the same idea in BART's format:
+  the token is replaced by `[MASK]`, the whole original is the target, and
+  only the masked token's reconstruction is scored.
 
-Neither is a likelihood: a pseudo-perplexity is not comparable with a
+None is a likelihood: a pseudo-perplexity is not comparable with a
 causal perplexity (METHOD.md). They rank two sentences for one model.
 """
 
@@ -107,11 +110,19 @@ def masked_pseudo_log_likelihood(model, token_ids, padding_mask, score_mask,
 
 
 def _denoising_examples(sequences, sentinel_id, eos_id):
-    """One `(inputs, targets, row)` per token of every sequence."""
+    """One `(inputs, targets, scored, row)` per token of every sequence."""
     for row, seq in enumerate(sequences):
         for i, token in enumerate(seq):
             inputs = list(seq[:i]) + [sentinel_id] + list(seq[i + 1:])
-            yield inputs + [eos_id], [sentinel_id, token, eos_id], row
+            yield inputs + [eos_id], [sentinel_id, token, eos_id], None, row
+
+
+def _reconstruction_examples(sequences, mask_id, end):
+    """One `(corrupted, original, scored position, row)` per token."""
+    for row, seq in enumerate(sequences):
+        for i in range(len(seq)):
+            inputs = list(seq[:i]) + [mask_id] + list(seq[i + 1:])
+            yield inputs + end, list(seq) + end, i, row
 
 
 @keras_objectives_export(
@@ -142,52 +153,117 @@ def denoising_pseudo_log_likelihood(model, sequences, sentinel_id, eos_id,
         float64 `[len(sequences)]`, the summed target log-probabilities.
     """
     examples = list(_denoising_examples(sequences, sentinel_id, eos_id))
-    pll = np.zeros(len(sequences), np.float64)
+    return _inputs_to_targets_scores(model, examples, len(sequences),
+                                     decoder_start_id, pad_id, batch_size)
+
+
+@keras_objectives_export(
+    "keras_objectives.evaluation.reconstruction_pseudo_log_likelihood")
+def reconstruction_pseudo_log_likelihood(model, sequences, mask_id,
+                                         decoder_start_id, eos_id=None,
+                                         pad_id=0, batch_size=64):
+    """BART-style PLL: mask one token, score it in the reconstruction.
+
+    For each token `i`, the inputs are the sequence with token `i` replaced
+    by `[MASK]` (BART's text infilling of a one-token span), the targets
+    the whole original sequence, and the score is `log p(token i | inputs,
+    targets before i)`: everything else in the sentence is visible, as in
+    Salazar et al.'s PLL. Same two model forms as
+    `denoising_pseudo_log_likelihood`; `eos_id`, if given, ends both the
+    inputs and the targets (as a document end in a packed row) and is not
+    scored.
+
+    Returns:
+        float64 `[len(sequences)]`, the summed log-probabilities.
+    """
+    end = [] if eos_id is None else [eos_id]
+    examples = list(_reconstruction_examples(sequences, mask_id, end))
+    return _inputs_to_targets_scores(model, examples, len(sequences),
+                                     decoder_start_id, pad_id, batch_size)
+
+
+def _inputs_to_targets_scores(model, examples, count, start_id, pad_id,
+                              batch_size):
+    """Summed log p(targets) per row; `scored` picks one target or all."""
+    pll = np.zeros(count, np.float64)
     if not examples:
         return pll
-    rows = np.array([e[2] for e in examples])
-    names = common.input_names(model)
-    if "encoder_token_ids" in names:
-        logp = _encoder_decoder_scores(model, examples, decoder_start_id,
-                                       pad_id, batch_size)
+    rows = np.array([e[3] for e in examples])
+    if "encoder_token_ids" in common.input_names(model):
+        logp = _encoder_decoder_scores(model, examples, start_id, pad_id,
+                                       batch_size)
     else:
-        width = max(len(a) + len(b) for a, b, _ in examples)
-        inputs = np.full((len(examples), width), pad_id, np.int32)
-        targets = np.full_like(inputs, pad_id)
-        weights = np.zeros(inputs.shape)
-        prefix = np.zeros(inputs.shape, bool)
-        for k, (a, b, _) in enumerate(examples):
-            stream = a + b
-            inputs[k, :len(stream)] = [decoder_start_id] + stream[:-1]
-            targets[k, :len(stream)] = stream
-            weights[k, len(a):len(stream)] = 1.0
-            prefix[k, :len(a) + 1] = True
-        logp, _ = token_log_probs(model, inputs, targets, weights,
-                                  prefix_mask=prefix, batch_size=batch_size)
+        x, targets, weights = decoder_rows(examples, start_id, pad_id)
+        logp, _ = token_log_probs(model, x["token_ids"], targets, weights,
+                                  prefix_mask=x["prefix_mask"],
+                                  padding_mask=x["padding_mask"],
+                                  batch_size=batch_size)
     np.add.at(pll, rows, logp)
     return pll
 
 
+def decoder_rows(examples, start_id, pad_id):
+    """The decoder-only `(x, y, weights)` of `(inputs, targets, scored, _)`.
+
+    The layout of `keras_objectives.ops.prefix_lm.decoder_example`: the
+    stream `inputs ++ targets` shifted right behind `start_id`, true
+    `prefix_mask` on the start token and the inputs, weights on the targets
+    (or on the one `scored` target).
+    """
+    width = max(len(a) + len(b) for a, b, _, _ in examples)
+    n = len(examples)
+    x = {"token_ids": np.full((n, width), pad_id, np.int32),
+         "padding_mask": np.zeros((n, width), bool),
+         "prefix_mask": np.zeros((n, width), bool)}
+    targets = np.full((n, width), pad_id, np.int32)
+    weights = np.zeros((n, width))
+    for k, (a, b, scored, _) in enumerate(examples):
+        stream = a + b
+        x["token_ids"][k, :len(stream)] = [start_id] + stream[:-1]
+        x["padding_mask"][k, :len(stream)] = True
+        x["prefix_mask"][k, :len(a) + 1] = True
+        targets[k, :len(stream)] = stream
+        if scored is None:
+            weights[k, len(a):len(stream)] = 1.0
+        else:
+            weights[k, len(a) + scored] = 1.0
+    return x, targets, weights
+
+
 def _encoder_decoder_scores(model, examples, start_id, pad_id, batch_size):
-    width = max(len(a) for a, _, _ in examples)
-    encoder = np.full((len(examples), width), pad_id, np.int32)
-    decoder = np.full((len(examples), 3), start_id, np.int32)
-    targets = np.zeros((len(examples), 3), np.int32)
-    for k, (a, b, _) in enumerate(examples):
+    width = max(len(a) for a, _, _, _ in examples)
+    length = max(len(b) for _, b, _, _ in examples)
+    n = len(examples)
+    encoder = np.full((n, width), pad_id, np.int32)
+    decoder = np.full((n, length), pad_id, np.int32)
+    targets = np.full((n, length), pad_id, np.int32)
+    weights = np.zeros((n, length))
+    for k, (a, b, scored, _) in enumerate(examples):
         encoder[k, :len(a)] = a
-        decoder[k, 1:] = b[:-1]
-        targets[k] = b
-    arrays = {"encoder_token_ids": encoder,
-              "encoder_padding_mask": (encoder != pad_id).astype(np.int32),
-              "decoder_token_ids": decoder,
-              "decoder_padding_mask": np.ones_like(decoder),
-              "targets": targets}
+        decoder[k, :len(b)] = [start_id] + b[:-1]
+        targets[k, :len(b)] = b
+        if scored is None:
+            weights[k, :len(b)] = 1.0
+        else:
+            weights[k, scored] = 1.0
+    arrays = {
+        "encoder_token_ids": encoder,
+        "encoder_padding_mask": np.arange(width)[None, :] < np.array(
+            [len(a) for a, _, _, _ in examples])[:, None],
+        "decoder_token_ids": decoder,
+        "decoder_padding_mask": np.arange(length)[None, :] < np.array(
+            [len(b) for _, b, _, _ in examples])[:, None],
+        "targets": targets,
+        "weights": weights,
+    }
     call = common.compiled_call(model)
     out = []
     for count, batch in common.batches(arrays, batch_size):
-        targets_batch = batch.pop("targets")
+        targets_batch, weights_batch = batch.pop("targets"), batch.pop(
+            "weights")
         logits = tf.cast(call(batch), tf.float32)
         logp = -tf.nn.sparse_softmax_cross_entropy_with_logits(
             labels=targets_batch, logits=logits)
-        out.append(np.asarray(logp, np.float64)[:count].sum(1))
+        out.append((np.asarray(logp, np.float64) * weights_batch)[
+            :count].sum(1))
     return np.concatenate(out)

@@ -2,20 +2,24 @@
 
 | arm                                               | sentence score           |
 |---------------------------------------------------|--------------------------|
-| causal LM, prefix LM, FIM (next-token arms)       | causal `log p(sentence)` (empty prefix) |
+| causal LM, FIM, prefix LM in decoder form         | causal `log p(sentence [SEP])` (`lm_context`: empty prefix) |
 | masked LM (a head with `mask_positions`)          | MLM PLL, Salazar et al. 2020 |
 | ELECTRA (`replaced_token_detection`, any variant) | MLM PLL of its generator |
-| span corruption, iid denoising, UL2 (decoder or encoder-decoder form) | T5-style PLL |
-| anything else (BART reconstruction, a bare discriminator) | `None`, with the reason |
+| span corruption, iid denoising, UL2 (both forms)  | T5-style PLL             |
+| BART denoising (`denoising`, both forms)          | reconstruction PLL       |
+| prefix LM on an encoder-decoder, a bare discriminator | `None`, with the reason |
 
 An objective can choose explicitly with a class attribute
-`sentence_scoring = "causal" | "masked_pll" | "denoising_pll" | None`.
+`sentence_scoring = "causal" | "masked_pll" | "denoising_pll" |
+"reconstruction_pll" | None`.
 """
 
 import keras
 import numpy as np
 
 from keras_objectives.evaluation import common
+from keras_objectives.evaluation.language_model import causal_rows
+from keras_objectives.evaluation.language_model import decoder_start_id
 from keras_objectives.evaluation.language_model import next_token_reason
 from keras_objectives.evaluation.language_model import token_log_probs
 from keras_objectives.evaluation.pseudo_likelihood import (
@@ -24,9 +28,13 @@ from keras_objectives.evaluation.pseudo_likelihood import (
 from keras_objectives.evaluation.pseudo_likelihood import (
     masked_pseudo_log_likelihood,
 )
+from keras_objectives.evaluation.pseudo_likelihood import (
+    reconstruction_pseudo_log_likelihood,
+)
 
-SCORINGS = ("causal", "masked_pll", "denoising_pll")
+SCORINGS = ("causal", "masked_pll", "denoising_pll", "reconstruction_pll")
 DENOISING_OBJECTIVES = ("span_corruption", "iid_denoising", "ul2")
+RECONSTRUCTION_OBJECTIVES = ("denoising", "bart_denoising")
 ELECTRA_OBJECTIVES = ("replaced_token_detection", "electra")
 
 
@@ -69,12 +77,13 @@ def scoring_kind(model, objective):
         if explicit is None:
             return None, f"The objective {name!r} declares no sentence score."
         return explicit, None
-    if name in DENOISING_OBJECTIVES or getattr(
-            objective, "architecture", None) == "encoder_decoder":
+    if name in DENOISING_OBJECTIVES:
         if not objective.special_tokens.sentinel_ids:
             return None, (f"The objective {name!r} is scored with sentinel "
                           "<extra_id_0>, which the vocabulary lacks.")
         return "denoising_pll", None
+    if name in RECONSTRUCTION_OBJECTIVES:
+        return "reconstruction_pll", None
     if mode in ("causal", "prefix") and next_token_reason(objective) is None:
         return "causal", None
     if mode == "bidirectional":
@@ -93,15 +102,6 @@ def scoring_kind(model, objective):
     )
 
 
-def decoder_start_id(objective):
-    """The decoder start token of a denoising arm (T5: the pad id)."""
-    for owner in (objective, getattr(objective, "preprocessor", None)):
-        value = getattr(owner, "decoder_start_token_id", None)
-        if value is not None:
-            return int(value)
-    return int(objective.special_tokens.pad_id or 0)
-
-
 def sentence_scores(model, objective, corpus, sentences, kind,
                     batch_size=64):
     """Float64 `[N]` scores of `sentences` (higher = more acceptable)."""
@@ -116,23 +116,39 @@ def sentence_scores(model, objective, corpus, sentences, kind,
             model, ids, special.sentinel_ids[0], special.eos_id,
             decoder_start_id=decoder_start_id(objective), pad_id=pad,
             batch_size=batch_size)
-    rows = [[common.start_id(special)] + row + [special.eos_id]
-            for row in ids]
-    width = min(max(len(r) for r in rows), limit + (kind == "causal"))
-    token_ids = np.full((len(rows), width), pad, np.int32)
-    for i, row in enumerate(rows):
-        row = row[:width]
-        token_ids[i, :len(row)] = row
-    lengths = np.array([min(len(r), width) for r in rows])
-    real = np.arange(width)[None, :] < lengths[:, None]
+    if kind == "reconstruction_pll":
+        ids = [row[:max(1, limit // 2 - 1)] for row in ids]
+        return reconstruction_pseudo_log_likelihood(
+            model, ids, special.require("mask_id"),
+            decoder_start_id(objective), eos_id=special.eos_id, pad_id=pad,
+            batch_size=batch_size)
     if kind == "causal":
-        logp, _ = token_log_probs(
-            model, token_ids[:, :-1], token_ids[:, 1:],
-            real[:, 1:].astype(np.float64), batch_size=batch_size)
+        ids = [row + [special.eos_id] for row in ids]
+        length = min(max(len(r) for r in ids) + 2, limit)
+        inputs, targets, weights, prefix = causal_rows(objective, ids,
+                                                       length)
+        if len(inputs) != len(ids):
+            raise ValueError(
+                f"A sentence does not fit the backbone's max_sequence_length"
+                f"={limit}. Received sentences of up to "
+                f"{max(len(r) for r in ids)} tokens. Shorten them "
+                "(`max_words`)."
+            )
+        logp, _ = token_log_probs(model, inputs, targets, weights,
+                                  prefix_mask=prefix, batch_size=batch_size)
         return logp
     if kind == "masked_pll":
-        score_mask = real & (np.arange(width)[None, :] > 0) & (
-            np.arange(width)[None, :] < lengths[:, None] - 1)
+        rows = [[common.start_id(special)] + row + [special.eos_id]
+                for row in ids]
+        width = min(max(len(r) for r in rows), limit)
+        token_ids = np.full((len(rows), width), pad, np.int32)
+        for i, row in enumerate(rows):
+            row = row[:width]
+            token_ids[i, :len(row)] = row
+        lengths = np.array([min(len(r), width) for r in rows])
+        position = np.arange(width)[None, :]
+        real = position < lengths[:, None]
+        score_mask = real & (position > 0) & (position < lengths[:, None] - 1)
         return masked_pseudo_log_likelihood(
             masked_lm_model(model, objective), token_ids, real, score_mask,
             special.mask_id, batch_size=batch_size)

@@ -143,8 +143,8 @@ def test_electra_without_a_generator_is_skipped_with_a_reason():
 def test_denoising_pll_builds_one_span_per_token():
     examples = list(_denoising_examples([[7, 8]], sentinel_id=110,
                                         eos_id=3))
-    assert examples == [([110, 8, 3], [110, 7, 3], 0),
-                        ([7, 110, 3], [110, 8, 3], 0)]
+    assert examples == [([110, 8, 3], [110, 7, 3], None, 0),
+                        ([7, 110, 3], [110, 8, 3], None, 0)]
     # A uniform decoder scores 3 targets per token at log(1/V) each.
     pll = denoising_pseudo_log_likelihood(uniform_lm(), [[7, 8, 9], [7]],
                                           sentinel_id=110, eos_id=3)
