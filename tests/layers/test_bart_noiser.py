@@ -109,7 +109,8 @@ class BARTNoiserTest(TestCase):
         layer = _noiser(form="decoder", rotate_rate=0.5)
         direct = layer(features)
         unbatched = next(iter(ds.map(layer).batch(4)))
-        for a, b in zip(tf.nest.flatten(direct), tf.nest.flatten(unbatched)):
+        for a, b in zip(tf.nest.flatten(direct), tf.nest.flatten(unbatched),
+                        strict=True):
             self.assertAllEqual(a, b)
             self.assertTrue(b.shape.is_fully_defined())
 
@@ -178,7 +179,7 @@ class BARTNoiserTest(TestCase):
         out = _noiser(infill_rate=0.0)(features)
         changed = 0
         for before, after in zip(np.asarray(features["token_ids"]),
-                                 np.asarray(out["inputs"])):
+                                 np.asarray(out["inputs"]), strict=True):
             boundary = np.isin(before, [PAD, CLS, SEP])
             self.assertAllEqual(after[boundary], before[boundary])
             self.assertEqual(_sentences(before), _sentences(after))
@@ -191,7 +192,7 @@ class BARTNoiserTest(TestCase):
         out = layer(features)
         for before, after, mask in zip(
             np.asarray(features["token_ids"]), np.asarray(out["inputs"]),
-            np.asarray(out["inputs_padding_mask"]),
+            np.asarray(out["inputs_padding_mask"]), strict=True,
         ):
             real = after[mask]
             self.assertTrue((after[~mask] == 0).all())

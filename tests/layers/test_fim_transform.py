@@ -64,7 +64,7 @@ class FIMTransformTest(TestCase):
         original = np.asarray(features["token_ids"])
         tokens = np.asarray(out["token_ids"])
         mask = np.asarray(out["padding_mask"])
-        for row, m, before in zip(tokens, mask, original):
+        for row, m, before in zip(tokens, mask, original, strict=True):
             self.assertEqual(_undo(row[m]), before[before != 0].tolist())
 
     def test_causal_lm_form(self):

@@ -1,5 +1,6 @@
 """Denoising (BART): lengths, both forms, errors, FLOPs by hand, training."""
 
+import os
 import warnings
 
 import keras
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_objectives import config as config_lib
 from keras_objectives import objectives
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.data.special_tokens import reserved_tokens
@@ -73,7 +75,7 @@ class DenoisingTest(TestCase):
         self.assertEqual(clone.get_config(), objective.get_config())
         features = packed_features(batch=2, length=objective.raw_length)
         for a, b in zip(tf.nest.flatten(objective(features)),
-                        tf.nest.flatten(clone(features))):
+                        tf.nest.flatten(clone(features)), strict=True):
             self.assertAllEqual(a, b)
         self.assertIn("denoising", objectives.names())
 
@@ -210,3 +212,18 @@ class DenoisingTest(TestCase):
     def test_fit_encoder_decoder_form_on_bart(self):
         objective = _denoising(32, form="encoder_decoder", seed=0)
         fit_lowers_loss(self, objective, tiny_bart())
+
+    def test_recipe(self):
+        path = os.path.join(os.path.dirname(__file__), "..", "..",
+                            "recipes", "denoising.py")
+        full = config_lib.validate(config_lib.load_recipe(path))
+        local = config_lib.validate(config_lib.load_recipe(path + ":runlocal"))
+        self.assertLess(local["training"]["steps"], full["training"]["steps"])
+        self.assertEqual(local["objective"], full["objective"])
+        # The recipe cannot know the tokenizer's ids of ".", "!", "?".
+        with pytest.warns(UserWarning, match="sentence_end_ids"):
+            objective = objectives.get(
+                full["objective"], special_tokens=ST,
+                sequence_length=full["sequence_length"], seed=full["seed"])
+        self.assertIsInstance(objective, Denoising)
+        self.assertEqual(objective.raw_length, 64)

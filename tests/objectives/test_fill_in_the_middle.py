@@ -1,9 +1,12 @@
 """FillInTheMiddle: lengths, examples, errors, FLOPs by hand, training."""
 
+import os
+
 import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_objectives import config as config_lib
 from keras_objectives import objectives
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.data.special_tokens import reserved_tokens
@@ -44,7 +47,7 @@ class FillInTheMiddleTest(TestCase):
         self.assertEqual(clone.fim_rate, 0.9)
         features = packed_features(batch=2, length=objective.raw_length)
         for a, b in zip(tf.nest.flatten(objective(features)),
-                        tf.nest.flatten(clone(features))):
+                        tf.nest.flatten(clone(features)), strict=True):
             self.assertAllEqual(a, b)
 
     def test_examples_rebuild_the_rows(self):
@@ -77,7 +80,7 @@ class FillInTheMiddleTest(TestCase):
         }
         expected = CausalLM(ST, 16)(padded)
         for a, b in zip(tf.nest.flatten(objective(features)),
-                        tf.nest.flatten(expected)):
+                        tf.nest.flatten(expected), strict=True):
             self.assertAllEqual(a, b)
 
     def test_errors(self):
@@ -124,3 +127,15 @@ class FillInTheMiddleTest(TestCase):
         model.fit(ds.repeat(), steps_per_epoch=20, epochs=1, verbose=0)
         after = model.evaluate(ds, verbose=0, return_dict=True)["loss"]
         self.assertLess(after, before - 0.5)
+
+    def test_recipe(self):
+        path = os.path.join(os.path.dirname(__file__), "..", "..",
+                            "recipes", "fill_in_the_middle.py")
+        full = config_lib.validate(config_lib.load_recipe(path))
+        local = config_lib.validate(config_lib.load_recipe(path + ":runlocal"))
+        self.assertLess(local["training"]["steps"], full["training"]["steps"])
+        self.assertEqual(local["objective"], full["objective"])
+        objective = objectives.get(
+            full["objective"], special_tokens=ST,
+            sequence_length=full["sequence_length"], seed=full["seed"])
+        self.assertIsInstance(objective, FillInTheMiddle)

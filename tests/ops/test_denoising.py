@@ -131,12 +131,12 @@ class SentencePermutationTest(TestCase):
         tokens = _rows(64)
         out = self._permute(tokens)
         changed = 0
-        for before, after in zip(_np(tokens), out):
+        for before, after in zip(_np(tokens), out, strict=True):
             specials = np.isin(before, [0, 2, 3])
             self.assertAllEqual(after[specials], before[specials])
             docs_before, docs_after = _sentences(before), _sentences(after)
             self.assertEqual(len(docs_before), len(docs_after))
-            for a, b in zip(docs_before, docs_after):
+            for a, b in zip(docs_before, docs_after, strict=True):
                 self.assertEqual(sorted(a), sorted(b))
                 changed += a != b
         self.assertGreater(changed, 32)
@@ -164,7 +164,8 @@ class DocumentRotationTest(TestCase):
             _keys(500), movable, start, rate=1.0
         )
         out = _np(tf.gather(tokens, order, batch_dims=1))
-        self.assertAllEqual(out[:, [0, 6, 9, 10]], _np(tokens)[:, [0, 6, 9, 10]])
+        fixed = [0, 6, 9, 10]
+        self.assertAllEqual(out[:, fixed], _np(tokens)[:, fixed])
         firsts = collections.Counter(out[:, 1].tolist())
         for row in out:
             doc = row[1:6].tolist()

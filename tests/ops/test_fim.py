@@ -100,7 +100,8 @@ class FIMRearrangeTest(TestCase):
             out = _rearrange(
                 tokens, fim_rate=0.7, spm_rate=spm_rate, output_length=49
             )
-            for row, original in zip(_np(out["token_ids"]), tokens):
+            rows = _np(out["token_ids"])
+            for row, original in zip(rows, tokens, strict=True):
                 self.assertEqual(
                     undo_fim(row), [t for t in original if t != 0]
                 )
@@ -112,7 +113,8 @@ class FIMRearrangeTest(TestCase):
     def test_row_level_fim_spans_documents(self):
         tokens = _documents(32, 3)
         out = _rearrange(tokens, fim_rate=1.0, document_boundary_ids=[])
-        for row, original in zip(_np(out["token_ids"]), tokens):
+        rows = _np(out["token_ids"])
+        for row, original in zip(rows, tokens, strict=True):
             real = row[row != 0].tolist()
             self.assertEqual(real[0], PRE)
             self.assertEqual(sum(t in (PRE, MID, SUF) for t in real), 3)
@@ -121,7 +123,7 @@ class FIMRearrangeTest(TestCase):
             self.assertEqual(rebuilt, [t for t in original if t != 0])
 
     def test_rates_within_binomial_bounds(self):
-        tokens = np.tile([[20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 3]], [4000, 1])
+        tokens = np.tile([list(range(20, 30)) + [3]], [4000, 1])
         out = _rearrange(tokens, fim_rate=0.3, spm_rate=0.25)
         fim_rows = _np(out["fim_mask"])[:, 0]
         spm_rows = _np(out["spm_mask"])[:, 0]
@@ -133,7 +135,7 @@ class FIMRearrangeTest(TestCase):
         self.assertFalse((spm_rows & ~fim_rows).any())
 
     def test_cut_points_are_two_sorted_uniforms(self):
-        tokens = np.tile([[20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 3]], [4000, 1])
+        tokens = np.tile([list(range(20, 30)) + [3]], [4000, 1])
         out = _rearrange(tokens, fim_rate=1.0)
         prefix = _np(out["prefix_mask"]).sum(1)
         middle = _np(out["middle_mask"]).sum(1)
@@ -167,7 +169,7 @@ class FIMRearrangeTest(TestCase):
                          output_length=40)
         out_tokens, out_docs = _np(out["token_ids"]), _np(out["document_ids"])
         mask = _np(out["padding_mask"])
-        for row, ids, m in zip(out_tokens, out_docs, mask):
+        for row, ids, m in zip(out_tokens, out_docs, mask, strict=True):
             # Document k's tokens, sentinels and [SEP] carry id k.
             self.assertAllEqual(ids[m], np.cumsum(
                 np.pad(row[m] == EOS, [1, 0])[:-1]))
