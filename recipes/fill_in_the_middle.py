@@ -29,7 +29,7 @@ def get_config(arg=None):
     config["objective"] = {
         "class_name": "fill_in_the_middle",
         "config": {
-            "fim_rate": 0.5,  # Megatron-LM's default; FIM paper: <= 0.9.
+            "fim_rate": 0.5,  # FIM paper's main rate; <= 0.9 is free.
             "spm_rate": 0.5,  # FIM paper: train PSM and SPM jointly.
             "fim_level": "document",  # The paper's main setting.
         },

@@ -49,7 +49,8 @@ class FIMTransform(SeededTransform):
         document_boundary_token_ids: list of ids that delimit documents
             (default: none, one document per row).
         fim_rate: float, probability that a document is rearranged (0.5,
-            as Megatron-LM's `--fim-rate` and the paper's recommendation).
+            the paper's main rate; it finds rates up to 0.9 leave
+            left-to-right quality unchanged).
         spm_rate: float, probability that a rearranged document uses SPM
             (0.5, Megatron-LM's `--fim-spm-rate`; the paper trains PSM and
             SPM jointly).

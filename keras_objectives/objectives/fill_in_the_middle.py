@@ -44,7 +44,7 @@ class FillInTheMiddle(CausalLM):
         sequence_length: int, the model input length.
         seed: int, the data seed.
         fim_rate: float, probability that a document is rearranged (0.5,
-            Megatron-LM's default; the paper finds up to 0.9 costs no
+            the paper's main rate; it finds up to 0.9 costs no
             left-to-right quality).
         spm_rate: float, share of rearranged documents in SPM (0.5;
             the paper recommends training PSM and SPM jointly).
