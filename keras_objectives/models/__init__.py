@@ -1,20 +1,18 @@
 """The shared Transformer body, backbone adapters and the pre-trainer."""
 
-from keras_objectives.models.attention_mask import (  # noqa: F401
+# ruff: noqa: F401
+from keras_objectives.models.attention_mask import (
     compute_attention_mask,
-)
-from keras_objectives.models.attention_mask import (  # noqa: F401
     compute_position_ids,
 )
-from keras_objectives.models.backbones import attention_modes  # noqa: F401
-from keras_objectives.models.backbones import backbone_outputs  # noqa: F401
-from keras_objectives.models.backbones import (  # noqa: F401
+from keras_objectives.models.backbones import (
+    attention_modes,
+    backbone_outputs,
     check_attention_mode,
+    check_vocabulary,
+    make_backbone,
+    required_inputs,
 )
-from keras_objectives.models.backbones import check_vocabulary  # noqa: F401
-from keras_objectives.models.backbones import make_backbone  # noqa: F401
-from keras_objectives.models.backbones import required_inputs  # noqa: F401
-from keras_objectives.models.pretrainer import Pretrainer  # noqa: F401
-from keras_objectives.models.transformer_body import (  # noqa: F401
-    TransformerBody,
-)
+from keras_objectives.models.electra import ElectraGenerator
+from keras_objectives.models.pretrainer import Pretrainer
+from keras_objectives.models.transformer_body import TransformerBody

@@ -1,19 +1,19 @@
-"""`model.fit` of a Pretrainer: MirroredStrategy and XLA."""
+"""`model.fit` of a Pretrainer under MirroredStrategy."""
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from keras_objectives.layers.lm_head import LMHead
-from keras_objectives.models import Pretrainer
-from keras_objectives.models import backbone_outputs
-from keras_objectives.models import make_backbone
-from keras_objectives.models import required_inputs
-from keras_objectives.objectives import Objective
-from keras_objectives.objectives import register
+from keras_objectives.models import (
+    Pretrainer,
+    backbone_outputs,
+    make_backbone,
+    required_inputs,
+)
+from keras_objectives.objectives import Objective, register
 from keras_objectives.objectives.registry import _REGISTRY
-from tests.test_case import TestCase
-from tests.test_case import tiny_special_tokens
+from tests.test_case import TestCase, tiny_special_tokens
 
 VOCAB = 200
 LENGTH = 12
@@ -97,27 +97,3 @@ class PretrainerTrainingTest(TestCase):
         # From about log(VOCAB) = 5.3 to below 3 (about 1.5 with this seed,
         # and the same on one device: checked by hand).
         self.assertLess(losses[-1], 0.6 * losses[0])
-
-    def test_jit_compiled_fit_step(self):
-        # The richest mask (prefix body filled causal, per-document masks,
-        # reset positions) must compile under XLA. One layer keeps the XLA
-        # compile short.
-        model = _model(
-            attention_mode="prefix",
-            document_masking=True,
-            reset_position_ids=True,
-            **{**DIMS, "num_layers": 1},
-        )
-        self.assertIn("document_ids", model.input)
-        _compile(model, jit_compile=True)
-        x, y, w = _counting_data(16)
-        weights = [np.array(v) for v in model.trainable_weights]
-        history = model.fit(
-            x, y, sample_weight=w, batch_size=8, epochs=1, verbose=0
-        )
-        self.assertTrue(np.all(np.isfinite(history.history["loss"])))
-        changed = [
-            not np.array_equal(a, np.array(v))
-            for a, v in zip(weights, model.trainable_weights)
-        ]
-        self.assertTrue(all(changed))

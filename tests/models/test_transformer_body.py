@@ -158,7 +158,7 @@ class TransformerBodyTest(TestCase):
 
         # Changing a prefix token reaches every position, earlier ones too.
         in_prefix = dict(x, token_ids=x["token_ids"].copy())
-        in_prefix["token_ids"][:, 3] = (in_prefix["token_ids"][:, 3] + 1) % VOCAB
+        in_prefix["token_ids"][:, 3] = (x["token_ids"][:, 3] + 1) % VOCAB
         out = _run(body, in_prefix)
         self.assertGreater(np.abs(out - base).min(), 0)
 
@@ -188,7 +188,7 @@ class TransformerBodyTest(TestCase):
             x = _inputs(document_ids=docs)
             base = _run(body, x)
             changed = dict(x, token_ids=x["token_ids"].copy())
-            changed["token_ids"][:, :5] = (changed["token_ids"][:, :5] + 3) % VOCAB
+            changed["token_ids"][:, :5] = (x["token_ids"][:, :5] + 3) % VOCAB
             out = _run(body, changed)
             # Document 2 never sees document 1; document 1 does change.
             self.assertAllClose(out[:, 5:], base[:, 5:], atol=1e-6)
@@ -199,7 +199,7 @@ class TransformerBodyTest(TestCase):
         body = _body()
         x = _inputs()
         changed = dict(x, token_ids=x["token_ids"].copy())
-        changed["token_ids"][:, :5] = (changed["token_ids"][:, :5] + 3) % VOCAB
+        changed["token_ids"][:, :5] = (x["token_ids"][:, :5] + 3) % VOCAB
         diff = np.abs(_run(body, changed)[:, 5:] - _run(body, x)[:, 5:])
         self.assertGreater(diff.min(), 0)
 
