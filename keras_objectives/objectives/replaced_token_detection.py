@@ -28,7 +28,9 @@ class ReplacedTokenDetection(Objective):
     replacement; ELECTRA's own `pretrain_helpers.mask` draws them with
     replacement, so it selects slightly fewer distinct tokens. `x` also
     carries `original_token_ids`, from which the discriminator labels are
-    built; `y` is `mask_ids`, `sample_weight` is `mask_weights`.
+    built; `y` is `mask_ids`, `sample_weight` is `mask_weights`. The
+    `padding_mask` in `x` is int32: Keras averages a first batch to build a
+    model under `tf.distribute`, which fails on bool tensors.
 
     Model side (`build_graph`): a small generator (`ElectraGenerator`,
     width `generator_size_ratio x` the body's, same depth by default)
