@@ -185,8 +185,9 @@ def prepare_corpus(
         vocabulary = load_vocabulary(vocabulary)
     vocabulary = list(vocabulary)
     tokenizer = make_tokenizer(vocabulary, lowercase=lowercase)
-    train_ids = tokenize_documents(tokenizer, train, cache_dir=cache_dir)
-    val_ids = tokenize_documents(tokenizer, val, cache_dir=cache_dir)
+    # One call (one tf.data trace, one cache file) for both splits.
+    ids = tokenize_documents(tokenizer, train + val, cache_dir=cache_dir)
+    train_ids, val_ids = ids[: len(train)], ids[len(train):]
     corpus = Corpus(
         train_documents_token_ids=train_ids,
         validation_documents_token_ids=val_ids,
