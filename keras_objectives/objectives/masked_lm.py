@@ -104,9 +104,12 @@ class MaskedLM(Objective):
 
     def __call__(self, features):
         out = self.masker(features)
+        padding_mask = out.get("padding_mask")
+        if padding_mask is None:  # Unpacked input: padding by token value.
+            padding_mask = out["token_ids"] != self.special_tokens.pad_id
         x = {
             "token_ids": out["token_ids"],
-            "padding_mask": out["padding_mask"],
+            "padding_mask": padding_mask,
             "mask_positions": out["mask_positions"],
         }
         if "document_ids" in out:

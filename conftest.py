@@ -15,3 +15,15 @@ try:
     )
 except RuntimeError:  # runtime already initialized (doctest import order)
     pass
+
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _doctest_namespace(doctest_namespace):
+    """`tf`, `np` and `keras` are available in every docstring example."""
+    import keras
+
+    doctest_namespace.update(tf=tf, np=np, keras=keras)
