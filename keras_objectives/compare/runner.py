@@ -121,30 +121,30 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
             "loss-bearing positions")
 
     grid = [(arm, seed) for seed in recipe["seeds"] for arm in recipe["arms"]]
+    # Seconds per planned FLOP of the runs trained (and evaluated) in this
+    # session: the ETA of the rest of the grid.
     spent_seconds, spent_flops = 0.0, 0.0
     for index, (arm, seed) in enumerate(grid, start=1):
         name, p = arm["name"], plan[arm["name"]]
         tag = f"[{index}/{len(grid)}] {name} seed {seed}"
         path = results_lib.run_dir(workdir, name, seed)
+        started = time.perf_counter()
         status = _status(path)
-        if status in ("completed", "diverged"):
-            log(f"{tag}: {status} earlier, skipped")
-        elif status == "broken":
+        trained = status not in ("completed", "diverged", "broken")
+        if status == "broken":
             log(f"{tag}: run dir is broken, skipped (delete it to rerun)")
             continue
+        if not trained:
+            log(f"{tag}: {status} earlier, skipped")
         else:
-            remaining = sum(plan[a["name"]]["flops"] for a, _ in
-                            grid[index - 1:])
-            eta = (f", ETA {_format_seconds(spent_seconds / spent_flops * remaining)}"
+            remaining = sum(plan[a["name"]]["flops"]
+                            for a, _ in grid[index - 1:])
+            eta = (f", ETA {_format_seconds(spent_seconds / spent_flops * remaining)}"  # noqa: E501
                    if spent_flops else "")
             log(f"{tag}: training {p['steps']} steps ({p['flops']:.3g} "
                 f"FLOPs){eta}")
-            started = time.perf_counter()
             status = _train_one(recipe, arm, seed, p, path, train_fn, tag,
                                 log)
-            if status in ("completed", "diverged"):
-                spent_seconds += time.perf_counter() - started
-                spent_flops += p["flops"]
         if status == "completed" and evaluate and recipe["evaluations"]:
             try:
                 evaluate_lib.evaluate_run(
@@ -153,6 +153,9 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
             except Exception as e:  # e.g. an unreadable evals.json
                 log(f"{tag}: evaluation FAILED ({type(e).__name__}: {e}); "
                     "continuing")
+        if trained and status in ("completed", "diverged"):
+            spent_seconds += time.perf_counter() - started
+            spent_flops += p["flops"]
     if report:
         from keras_objectives.compare.report import write_report
 
