@@ -120,9 +120,12 @@ def sample_efficiency(rows, tables, arms):
     """Score vs FLOPs at checkpoints along training; `None` if no curves."""
     panels = []
     for table in tables:
-        steps = {r["step"] for r in rows if r["evaluation"] == table["label"]
-                 and r["metric"] == table["primary"]}
-        if len(steps) > 1:
+        steps = {}
+        for r in rows:
+            if (r["evaluation"] == table["label"]
+                    and r["metric"] == table["primary"]):
+                steps.setdefault(r["arm"], set()).add(r["step"])
+        if any(len(s) > 1 for s in steps.values()):
             panels.append(table)
     if not panels:
         return None

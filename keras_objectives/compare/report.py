@@ -45,11 +45,15 @@ def fmt(value, digits=4):
     return f"{value:.{digits}f}"
 
 
-def _mean_sd(d):
+def _mean_sd(d, digits=4):
+    """`mean ± SD`; the SD with 2 significant digits (no exponent)."""
     if not d or not d.get("n"):
         return "–"
-    sd = "" if not d["n"] > 1 else f" ± {d['sd']:.2g}"
-    return f"{fmt(d['mean'])}{sd}"
+    if d["n"] < 2:
+        return fmt(d["mean"], digits)
+    sd = d["sd"]
+    shown = f"{sd:.0f}" if abs(sd) >= 100 else f"{sd:.2g}"
+    return f"{fmt(d['mean'], digits)} ± {shown}"
 
 
 def _ci(d):
@@ -103,7 +107,7 @@ def _setup_blocks(recipe, arms):
             fmt(a["loss_positions"]) + (
                 f" ({a['loss_position_share']:.0%})"
                 if a["loss_position_share"] is not None else ""),
-            fmt(a["wall_time"], 1), _mean_sd(a["tokens_per_second"]),
+            fmt(a["wall_time"], 1), _mean_sd(a["tokens_per_second"], 0),
             fmt(a["parameters"]), f"{a['completed']}/{a['seeds']}",
         ] for a in arms]))
     return blocks
@@ -146,6 +150,9 @@ def _evaluation_blocks(result):
                 for m in metrics], "note"], rows))
         else:
             blocks.append(("p", "No results for this evaluation."))
+            if table["notes"]:
+                blocks.append(("ul", [f"{arm}: {note}" for arm, note in
+                                      table["notes"].items()]))
         blocks.append(("p", "Verdict: " + table["verdict"]["text"]))
     if result["equivalence"]:
         blocks.append(("h3", "Expected null results (equivalence, TOST)"))
