@@ -50,7 +50,7 @@ class PrefixLMSplitter(SeededTransform):
     >>> x["token_ids"].numpy().tolist(), y.numpy().tolist()
     ([0, 20, 21, 22, 0], [20, 21, 22, 23, 0])
     >>> x["prefix_mask"].numpy().tolist(), w.numpy().tolist()
-    ([True, True, True, True, False], [0.0, 0.0, 0.0, 1.0, 0.0])
+    ([1, 1, 1, 1, 0], [0.0, 0.0, 0.0, 1.0, 0.0])
 
     Reference:
         - [Raffel et al., 2020](https://arxiv.org/abs/1910.10683)

@@ -78,8 +78,8 @@ class InputsToTargets(Objective):
             inputs = {
                 name: keras.Input((None,), dtype=dtype, name=name)
                 for name, dtype in (("token_ids", "int32"),
-                                    ("padding_mask", "bool"),
-                                    ("prefix_mask", "bool"))
+                                    ("padding_mask", "int32"),
+                                    ("prefix_mask", "int32"))
             }
             sequence = backbone_outputs(backbone, inputs, "prefix")
             head = LMHead(token_embedding=backbone.token_embedding,
@@ -92,7 +92,7 @@ class InputsToTargets(Objective):
             )
             for side in ("encoder", "decoder")
             for name, dtype in (("token_ids", "int32"),
-                                ("padding_mask", "bool"))
+                                ("padding_mask", "int32"))
         }
         sequence = backbone(inputs)["decoder_sequence_output"]
         if getattr(backbone, "tie_embedding_weights", False):

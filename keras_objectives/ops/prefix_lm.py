@@ -13,7 +13,10 @@ them:
   `decoder_causal_attention`) and causally after; the loss is on the
   targets only.
 
-All functions take batched `[B, ...]` tensors and keep static widths.
+All functions take batched `[B, ...]` tensors and keep static widths. The
+masks in `x` are int32 (the backbones' input dtype): under a distribution
+strategy Keras mean-reduces a first batch to build the model, which fails
+on bool tensors.
 """
 
 import tensorflow as tf
@@ -132,7 +135,7 @@ def decoder_example(token_ids, lengths, prefix_lengths, start_id):
     >>> x, y, w = decoder_example(tf.constant([[5, 6, 7, 8, 0]]),
     ...                           tf.constant([4]), tf.constant([2]), 0)
     >>> x["token_ids"].numpy().tolist(), x["prefix_mask"].numpy().tolist()
-    ([[0, 5, 6, 7, 0]], [[True, True, True, False, False]])
+    ([[0, 5, 6, 7, 0]], [[1, 1, 1, 0, 0]])
     >>> y.numpy().tolist(), w.numpy().tolist()
     ([[5, 6, 7, 8, 0]], [[0.0, 0.0, 1.0, 1.0, 0.0]])
     """
@@ -145,8 +148,8 @@ def decoder_example(token_ids, lengths, prefix_lengths, start_id):
                        token_ids)
     x = {
         "token_ids": shifted,
-        "padding_mask": q < lengths,
-        "prefix_mask": q < prefix + 1,
+        "padding_mask": tf.cast(q < lengths, tf.int32),
+        "prefix_mask": tf.cast(q < prefix + 1, tf.int32),
     }
     weight = tf.cast((q >= prefix) & (q < lengths), tf.float32)
     return x, token_ids, weight
@@ -167,14 +170,14 @@ def encoder_decoder_example(inputs, inputs_lengths, targets, targets_lengths,
     targets_mask = q_out < tf.cast(targets_lengths, tf.int32)[:, None]
     x = {
         "encoder_token_ids": tf.cast(inputs, tf.int32),
-        "encoder_padding_mask": (
-            q_in < tf.cast(inputs_lengths, tf.int32)[:, None]
+        "encoder_padding_mask": tf.cast(
+            q_in < tf.cast(inputs_lengths, tf.int32)[:, None], tf.int32
         ),
         # Past the real positions `targets` is padding: reuse it there.
         "decoder_token_ids": tf.where(
             targets_mask, shift_right(targets, start_id), targets
         ),
-        "decoder_padding_mask": targets_mask,
+        "decoder_padding_mask": tf.cast(targets_mask, tf.int32),
     }
     return x, tf.cast(targets, tf.int32), tf.cast(targets_mask, tf.float32)
 

@@ -62,31 +62,26 @@ def random_spans_helper(
     (568, 114)
     """
     check_int("inputs_length", inputs_length, minimum=2)
-    if not 0.0 <= float(noise_density) < 1.0:
+    check_int("extra_tokens_per_span_inputs", extra_tokens_per_span_inputs,
+              minimum=0)
+    if not 0.0 <= float(noise_density) < 1.0:  # < 1: the loop ends.
         raise invalid("noise_density", noise_density, "a float in [0, 1)")
     if float(mean_noise_span_length) < 1.0:
-        raise invalid(
-            "mean_noise_span_length", mean_noise_span_length, "a float >= 1"
-        )
+        raise invalid("mean_noise_span_length", mean_noise_span_length,
+                      "a float >= 1")
 
     def lengths(tokens_length):
         num_noise = int(round(tokens_length * noise_density))
-        num_nonnoise = tokens_length - num_noise
         num_spans = int(round(num_noise / mean_noise_span_length))
         return (
-            num_nonnoise + num_spans * extra_tokens_per_span_inputs + 1,
+            tokens_length - num_noise
+            + num_spans * extra_tokens_per_span_inputs + 1,
             num_noise + num_spans * extra_tokens_per_span_targets + 1,
         )
 
     tokens_length = inputs_length - 1
     while lengths(tokens_length + 1)[0] <= inputs_length:
         tokens_length += 1
-        if tokens_length > 1000 * inputs_length:
-            raise invalid(
-                "extra_tokens_per_span_inputs",
-                extra_tokens_per_span_inputs,
-                "a value with which the inputs grow with the raw length",
-            )
     _, targets_length = lengths(tokens_length)
     # T5: with density 0.5, make targets equal the (round) inputs length.
     if noise_density == 0.5 and targets_length > inputs_length:
@@ -175,24 +170,19 @@ def iid_budget(raw_length, noise_density, num_sigmas=3.0):
     >>> iid_budget(127, 0.15)
     {'inputs_length': 128, 'targets_length': 58, 'num_spans': 26, 'total_length': 181}
     """
-    n, p = float(raw_length), float(noise_density)
+    n, p = int(raw_length), float(noise_density)
     q = 1.0 - p
-    spans_mean = p + (n - 1.0) * p * q
-    spans_var = max(
-        p * q + (n - 1.0) * p * q * (1.0 - p * q)
-        - 2.0 * p * p * q - 2.0 * max(n - 2.0, 0.0) * (p * q) ** 2,
-        0.0,
-    )
-    noise_sd = (n * p * q) ** 0.5
-    spans = spans_mean + num_sigmas * spans_var**0.5
-    targets = n * p + spans_mean + num_sigmas * (noise_sd + spans_var**0.5)
-    num_spans = min(int(np.ceil(spans)), int(raw_length + 1) // 2)
+    spans_mean = p + (n - 1) * p * q
+    spans_sd = max(p * q + (n - 1) * p * q * (1 - p * q) - 2 * p * p * q
+                   - 2 * max(n - 2, 0) * (p * q) ** 2, 0.0) ** 0.5
+    targets = n * p + spans_mean + num_sigmas * ((n * p * q) ** 0.5 + spans_sd)
+    num_spans = min(int(np.ceil(spans_mean + num_sigmas * spans_sd)),
+                    (n + 1) // 2)
     return {
-        "inputs_length": int(raw_length) + 1,
-        "targets_length": min(int(np.ceil(targets)) + 1, int(raw_length) + 1
-                              + (int(raw_length) + 1) // 2),
+        "inputs_length": n + 1,
+        "targets_length": min(int(np.ceil(targets)) + 1, n + 1 + (n + 1) // 2),
         "num_spans": num_spans,
-        "total_length": int(raw_length) + 2 * num_spans + 2,
+        "total_length": n + 2 * num_spans + 2,
     }
 
 

@@ -87,9 +87,9 @@ class IIDDenoisingTest(TestCase):
                             atol=4 * math.sqrt(p * (1 - p) / (256 * n)))
 
     def test_fit_decoder_form(self):
-        fit_lowers_loss(self, IIDDenoising(ST, 40, seed=0), tiny_body())
+        fit_lowers_loss(self, IIDDenoising(ST, 40, seed=0), tiny_body)
 
     @pytest.mark.large
     def test_fit_encoder_decoder_form_on_t5(self):
         fit_lowers_loss(self, IIDDenoising(ST, 32, form="encoder_decoder"),
-                        tiny_t5())
+                        tiny_t5)

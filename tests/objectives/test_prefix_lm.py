@@ -128,12 +128,12 @@ class PrefixLMTest(TestCase):
         self.assertEqual(out["flops_per_step"], 3 * 128 * per_token)
 
     def test_fit_decoder_form(self):
-        fit_lowers_loss(self, PrefixLM(ST, 32, seed=0), tiny_body())
+        fit_lowers_loss(self, PrefixLM(ST, 32, seed=0), tiny_body)
 
     @pytest.mark.large
     def test_fit_encoder_decoder_form_on_t5(self):
         fit_lowers_loss(self, PrefixLM(ST, 32, form="encoder_decoder"),
-                        tiny_t5())
+                        tiny_t5)
 
     def test_bert_is_refused(self):
         bert = keras_hub.models.BertBackbone(

@@ -36,15 +36,17 @@ def tiny_t5():
     )
 
 
-def fit_lowers_loss(test, objective, backbone, steps=20):
+def fit_lowers_loss(test, objective, backbone, steps=20, strategy=None):
     keras.utils.set_random_seed(0)
     rows = packed_features(batch=32, length=objective.raw_length,
                            num_padding=2, seed=1)
     ds = tf.data.Dataset.from_tensor_slices(rows).batch(
         8, drop_remainder=True).map(objective)
-    model = Pretrainer(backbone, objective)
-    model.compile(keras.optimizers.Adam(1e-2), loss=objective.loss(),
-                  weighted_metrics=objective.metrics())
+    strategy = strategy or tf.distribute.get_strategy()
+    with strategy.scope():
+        model = Pretrainer(backbone(), objective)
+        model.compile(keras.optimizers.Adam(1e-2), loss=objective.loss(),
+                      weighted_metrics=objective.metrics())
     before = model.evaluate(ds, verbose=0, return_dict=True)["loss"]
     model.fit(ds.repeat(), steps_per_epoch=steps, epochs=1, verbose=0)
     after = model.evaluate(ds, verbose=0, return_dict=True)["loss"]
@@ -178,15 +180,26 @@ class SpanCorruptionTest(TestCase):
         self.assertEqual(out["tokens_per_step"], 2 * (128 + 29))
         self.assertEqual(out["loss_positions_per_step"], 2 * 29)
 
-    def test_fit_decoder_form(self):
+    def test_fit_decoder_form_and_save(self):
         objective = SpanCorruption(ST, 32, seed=0)
-        model = fit_lowers_loss(self, objective, tiny_body())
+        model = fit_lowers_loss(self, objective, tiny_body)
         self.assertEqual(model.objective.name, "span_corruption")
+        x, _, _ = objective(packed_features(batch=2,
+                                            length=objective.raw_length))
+        restored = self.run_saving_test(model, x)
+        self.assertEqual(restored.objective.get_config(),
+                         objective.get_config())
+
+    @pytest.mark.large
+    def test_fit_under_mirrored_strategy(self):
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        fit_lowers_loss(self, SpanCorruption(ST, 32, seed=0), tiny_body,
+                        strategy=strategy)
 
     @pytest.mark.large
     def test_fit_encoder_decoder_form_on_t5(self):
         objective = SpanCorruption(ST, 32, form="encoder_decoder", seed=0)
-        model = fit_lowers_loss(self, objective, tiny_t5())
+        model = fit_lowers_loss(self, objective, tiny_t5)
         x, _, _ = objective(packed_features(batch=2,
                                             length=objective.raw_length))
         logits = model.predict(x, verbose=0)

@@ -162,6 +162,10 @@ class NoiseMaskTest(TestCase):
             self.assertEqual(len(runs(row)), s)
             self.assertFalse(row[0])  # starts with non-noise
             self.assertTrue(row[length - 1])  # T5: noise at the end
+        # Mean span length over long rows: num_noise / num_spans ~ 3.
+        long = lengths >= 40
+        self.assertAllClose(
+            (mask[long].sum(1) / num_spans[long]).mean(), 3.0, atol=0.25)
 
     def test_span_length_statistics(self):
         # 141 tokens: 21 noise tokens in 7 spans, 120 others in 7 spans.
