@@ -1,19 +1,18 @@
 """Hybrid CLM:MLM ratios 0, 1/16, 1/4, 1/2, 1 at equal tokens: how much
 causal training an encoder can take, and how much masked training a
-generator can take. The end points are plain `masked_lm` and `causal_lm`;
-the ratios in between need a hybrid objective (`hybrid_lm`, field
-`causal_fraction`).
+generator can take. Every arm is a `mixture` of `causal_lm` and
+`masked_lm` (GPT-BERT style: one prefix-mode body, one tied LM head, MLM
+predicted in place), so only the share of causal examples changes.
 
 Launch (3 seeds, 4 x 256 body: about 15 h on 2 CPU cores):
 
     keras-objectives compare recipes/compare_clm_mlm_ratio.py --workdir runs/clm_mlm_ratio
 
-CPU smoke run (end points only when no hybrid objective is registered):
+CPU smoke run:
 
     keras-objectives compare recipes/compare_clm_mlm_ratio.py:runlocal
 """
 
-from keras_objectives import objectives
 from keras_objectives.compare import sweeps
 from keras_objectives.compare.recipe import comparison_base
 
@@ -21,8 +20,6 @@ from keras_objectives.compare.recipe import comparison_base
 def get_config(arg=None):
     base, local = comparison_base(arg)
     ratios = [0.0, 1 / 16, 1 / 4, 1 / 2, 1.0]
-    if "hybrid_lm" not in objectives.names():
-        ratios = [0.0, 1.0]
     return {
         "name": "clm_mlm_ratio",
         "description": "Share of causal LM training in a CLM/MLM hybrid.",

@@ -186,25 +186,22 @@ def electra_vs_mlm(include_electra_15=True):
     return arms
 
 
-def clm_mlm_ratio(ratios=(0.0, 1 / 16, 1 / 4, 1 / 2, 1.0),
-                  objective="hybrid_lm", field="causal_fraction"):
-    """Hybrid CLM:MLM ratios; 0 is pure MLM, 1 pure CLM.
+def clm_mlm_ratio(ratios=(0.0, 1 / 16, 1 / 4, 1 / 2, 1.0)):
+    """Hybrid CLM:MLM ratios (GPT-BERT style); 0 is all MLM, 1 all CLM.
 
-    The end points are the plain `masked_lm` and `causal_lm` objectives;
-    the ratios in between use `objective` with its `field` (the share of
-    examples trained causally).
+    Every arm, end points included, is a `mixture` of `causal_lm` and
+    `masked_lm` with rates `[ratio, 1 - ratio]`, so all arms share one
+    prefix-mode body and one tied LM head and only the share of causal
+    examples changes.
 
-    >>> [a["name"] for a in clm_mlm_ratio([0.0, 0.25, 1.0])]
-    ['clm-0', 'clm-0.25', 'clm-1']
+    >>> arms = clm_mlm_ratio([0.0, 0.25])
+    >>> [a["name"] for a in arms], arms[1]["objective"]["config"]["rates"]
+    (['clm-0', 'clm-0.25'], [0.25, 0.75])
     """
     arms = []
     for ratio in ratios:
-        name = f"clm-{_label(float(ratio))}"
-        if ratio == 0:
-            arms.append(_arm({"name": name, "objective": "masked_lm"}))
-        elif ratio == 1:
-            arms.append(_arm({"name": name, "objective": "causal_lm"}))
-        else:
-            arms.append(_arm({"name": name, "objective": {
-                "class_name": objective, "config": {field: ratio}}}))
+        arms.append(_arm({"name": f"clm-{_label(float(ratio))}",
+                          "objective": {"class_name": "mixture", "config": {
+                              "members": ["causal_lm", "masked_lm"],
+                              "rates": [float(ratio), 1.0 - float(ratio)]}}}))
     return arms

@@ -117,9 +117,10 @@ def test_other_sweep_helpers():
     assert [a["objective"]["config"]["mean_noise_span_length"]
             for a in spans] == [1.0, 2.0, 3.0, 5.0, 10.0]
     ratios = sweeps.clm_mlm_ratio()
-    assert ratios[0]["objective"]["class_name"] == "masked_lm"
-    assert ratios[-1]["objective"]["class_name"] == "causal_lm"
-    assert ratios[1]["objective"]["config"] == {"causal_fraction": 1 / 16}
+    assert {a["objective"]["class_name"] for a in ratios} == {"mixture"}
+    assert [a["objective"]["config"]["rates"][0] for a in ratios] == [
+        0.0, 1 / 16, 1 / 4, 1 / 2, 1.0]
+    assert ratios[1]["objective"]["config"]["rates"][1] == 15 / 16
     electra = sweeps.electra_vs_mlm()
     assert electra[2]["objective"]["config"] == {"disc_loss_on": "masked"}
     rates = [a["objective"]["config"]["mask_token_rate"]
