@@ -32,17 +32,28 @@ class Pretrainer(keras.Model):
 
     Examples:
 
-    ```python
-    objective = keras_objectives.objectives.get(
-        "causal_lm", special_tokens=special_tokens, sequence_length=128)
-    backbone = keras_objectives.models.make_backbone(
-        "body", special_tokens.vocabulary_size, objective.attention_mode,
-        num_layers=2, num_heads=2, hidden_dim=32, intermediate_dim=64)
-    model = keras_objectives.models.Pretrainer(backbone, objective)
-    model.compile("adam", loss=objective.loss(),
-                  weighted_metrics=objective.metrics())
-    model.fit(dataset.map(objective))
-    ```
+    >>> import numpy as np
+    >>> import keras_objectives.objectives as objectives
+    >>> from keras_objectives.data.special_tokens import SpecialTokens
+    >>> from keras_objectives.data.special_tokens import reserved_tokens
+    >>> from keras_objectives.models import make_backbone
+    >>> special_tokens = SpecialTokens.from_vocabulary(
+    ...     reserved_tokens() + ["a", "b", "c"])
+    >>> objective = objectives.get(
+    ...     "causal_lm", special_tokens=special_tokens, sequence_length=8)
+    >>> backbone = make_backbone(
+    ...     "body", special_tokens.vocabulary_size, objective.attention_mode,
+    ...     num_layers=1, num_heads=1, hidden_dim=8, intermediate_dim=8,
+    ...     max_sequence_length=8)
+    >>> model = Pretrainer(backbone, objective)
+    >>> model.compile("adam", loss=objective.loss(),
+    ...               weighted_metrics=objective.metrics())
+    >>> x = {"token_ids": np.full((1, 8), 112),
+    ...      "padding_mask": np.ones((1, 8), bool)}
+    >>> model.predict(x, verbose=0).shape
+    (1, 8, 114)
+
+    In a run, `model.fit(dataset.map(objective))` trains it.
     """
 
     def __init__(self, backbone, objective, **kwargs):
