@@ -4,11 +4,14 @@ generator can take. Every arm is a `mixture` of `causal_lm` and
 `masked_lm` (GPT-BERT style: one prefix-mode body, one tied LM head, MLM
 predicted in place), so only the share of causal examples changes.
 
-Launch (3 seeds, 4 x 256 body: about 15 h on 2 CPU cores):
+Launch (15 runs of the 4 x 256 body at 2e8 tokens
+(~5e15 FLOPs) each: about 1-2 h per run on one GPU, weeks on 2 CPU
+cores):
 
     keras-objectives compare recipes/compare_clm_mlm_ratio.py --workdir runs/clm_mlm_ratio
 
-CPU smoke run:
+CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
+minutes on 2 cores):
 
     keras-objectives compare recipes/compare_clm_mlm_ratio.py:runlocal
 """
@@ -24,7 +27,7 @@ def get_config(arg=None):
         "name": "clm_mlm_ratio",
         "description": "Share of causal LM training in a CLM/MLM hybrid.",
         "seeds": [0, 1] if local else [0, 1, 2],
-        "budget": {"tokens": 2e6 if local else 2e8},
+        "budget": {"tokens": 3e5 if local else 2e8},
         "base": base,
         "arms": sweeps.clm_mlm_ratio(ratios),
         "evaluations": [

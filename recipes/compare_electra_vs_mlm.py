@@ -6,12 +6,13 @@ each arm gets its own step count. ELECTRA's gain is partly its 100%
 loss-bearing positions (vs ~15% for MLM); ELECTRA-15% puts the
 discriminator loss on the masked positions only and isolates that.
 
-Launch (3 seeds, 4 x 256 body, 1e15 FLOPs per run: about 10 h on 2 CPU
-cores):
+Launch (9 runs of the 4 x 256 body at 1e15 FLOPs each:
+about 15-30 min per run on one GPU, days on 2 CPU cores):
 
     keras-objectives compare recipes/compare_electra_vs_mlm.py --workdir runs/electra
 
-CPU smoke run (about 10 minutes):
+CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
+minutes on 2 cores):
 
     keras-objectives compare recipes/compare_electra_vs_mlm.py:runlocal
 """
@@ -27,7 +28,7 @@ def get_config(arg=None):
         "description": "Replaced token detection vs masked LM at equal "
                        "training FLOPs (generator included).",
         "seeds": [0, 1] if local else [0, 1, 2],
-        "budget": {"flops": 2e12 if local else 1e15},
+        "budget": {"flops": 3e11 if local else 1e15},
         "base": base,
         "arms": sweeps.electra_vs_mlm(include_electra_15=True),
         "evaluations": [

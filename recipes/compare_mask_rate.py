@@ -5,12 +5,13 @@ Losses are not comparable across mask rates (Wettig: 80% masking had
 validation perplexity 1141 yet kept 95% of fine-tuning quality), so the
 verdict uses the probe and minimal pairs only.
 
-Launch (3 seeds x 5 rates x 4-layer 256-wide body, 1e15 FLOPs each: about
-15 h on 2 CPU cores, well under an hour on one GPU):
+Launch (15 runs of the 4 x 256 body at 1e15 FLOPs each:
+about 15-30 min per run on one GPU, days on 2 CPU cores):
 
     keras-objectives compare recipes/compare_mask_rate.py --workdir runs/mask_rate
 
-CPU smoke run (tiny body, 2 seeds, about 15 minutes):
+CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
+minutes on 2 cores):
 
     keras-objectives compare recipes/compare_mask_rate.py:runlocal
 """
@@ -25,7 +26,7 @@ def get_config(arg=None):
         "name": "mask_rate",
         "description": "MLM selection rate sweep at equal training FLOPs.",
         "seeds": [0, 1] if local else [0, 1, 2],
-        "budget": {"flops": 2e12 if local else 1e15},
+        "budget": {"flops": 3e11 if local else 1e15},
         "base": base,
         "arms": sweeps.mask_rate_sweep([0.10, 0.15, 0.25, 0.40, 0.60]),
         "evaluations": [

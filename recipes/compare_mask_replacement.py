@@ -2,11 +2,13 @@
 al. 2023: 80/10/10 is no better), tested for equivalence with a margin of
 2 accuracy points rather than by failing to find a difference.
 
-Launch (5 seeds, 4 x 256 body: about 8 h on 2 CPU cores):
+Launch (10 runs of the 4 x 256 body at 1e15 FLOPs each:
+about 15-30 min per run on one GPU, days on 2 CPU cores):
 
     keras-objectives compare recipes/compare_mask_replacement.py --workdir runs/mask_replacement
 
-CPU smoke run:
+CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
+minutes on 2 cores):
 
     keras-objectives compare recipes/compare_mask_replacement.py:runlocal
 """
@@ -21,7 +23,7 @@ def get_config(arg=None):
         "name": "mask_replacement",
         "description": "80/10/10 vs [MASK]-only at equal FLOPs.",
         "seeds": [0, 1, 2] if local else [0, 1, 2, 3, 4],
-        "budget": {"flops": 2e12 if local else 1e15},
+        "budget": {"flops": 3e11 if local else 1e15},
         "base": base,
         "arms": sweeps.mask_replacement(),
         "evaluations": [

@@ -13,11 +13,14 @@ Pairings (each arm's mask is its objective's):
 
 The span corruption arm is included when that objective is registered.
 
-Launch (3 seeds, 4 x 256 body, equal tokens: about 10 h on 2 CPU cores):
+Launch (12 runs of the 4 x 256 body at 2e8 tokens
+(~5e15 FLOPs) each: about 1-2 h per run on one GPU, weeks on 2 CPU
+cores):
 
     keras-objectives compare recipes/compare_objective_attention.py --workdir runs/objective_attention
 
-CPU smoke run:
+CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
+minutes on 2 cores):
 
     keras-objectives compare recipes/compare_objective_attention.py:runlocal
 """
@@ -37,7 +40,7 @@ def get_config(arg=None):
         "name": "objective_attention",
         "description": "Objective x attention mask at equal tokens.",
         "seeds": [0, 1] if local else [0, 1, 2],
-        "budget": {"tokens": 2e6 if local else 2e8},
+        "budget": {"tokens": 3e5 if local else 2e8},
         "base": base,
         "arms": sweeps.objective_by_attention(pairs),
         "evaluations": [

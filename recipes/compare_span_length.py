@@ -4,11 +4,14 @@
 Needs the `span_corruption` objective (decoder-only form on the shared
 body).
 
-Launch (3 seeds, 4 x 256 body, equal tokens: about 12 h on 2 CPU cores):
+Launch (15 runs of the 4 x 256 body at 2e8 tokens
+(~5e15 FLOPs) each: about 1-2 h per run on one GPU, weeks on 2 CPU
+cores):
 
     keras-objectives compare recipes/compare_span_length.py --workdir runs/span_length
 
-CPU smoke run:
+CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
+minutes on 2 cores):
 
     keras-objectives compare recipes/compare_span_length.py:runlocal
 """
@@ -23,7 +26,7 @@ def get_config(arg=None):
         "name": "span_length",
         "description": "Span corruption mean span length at equal tokens.",
         "seeds": [0, 1] if local else [0, 1, 2],
-        "budget": {"tokens": 2e6 if local else 2e8},
+        "budget": {"tokens": 3e5 if local else 2e8},
         "base": base,
         "arms": sweeps.span_length_sweep(["iid", 2, 3, 5, 10]),
         "evaluations": [

@@ -8,12 +8,15 @@ recipe at several token budgets, one workdir each (the embedded corpus is
 about 2.3M tokens, so 2e8 tokens is ~85 epochs; the report shows each
 arm's epochs).
 
-Launch (3 seeds, 4 x 256 body: about 12 h on 2 CPU cores per budget):
+Launch (6 runs of the 4 x 256 body at 2e8 tokens
+(~5e15 FLOPs) each: about 1-2 h per run on one GPU, weeks on 2 CPU
+cores):
 
     keras-objectives compare recipes/compare_static_dynamic.py --workdir runs/static_dynamic
     keras-objectives compare recipes/compare_static_dynamic.py --workdir runs/static_dynamic_10ep --config.budget.tokens=2.3e7
 
-CPU smoke run:
+CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
+minutes on 2 cores):
 
     keras-objectives compare recipes/compare_static_dynamic.py:runlocal
 """
@@ -28,7 +31,7 @@ def get_config(arg=None):
         "name": "static_vs_dynamic",
         "description": "Static vs dynamic MLM masking at equal tokens.",
         "seeds": [0, 1] if local else [0, 1, 2],
-        "budget": {"tokens": 2e6 if local else 2e8},
+        "budget": {"tokens": 3e5 if local else 2e8},
         "base": base,
         "arms": sweeps.static_vs_dynamic(dupe_factors=(10,)),
         "evaluations": [
