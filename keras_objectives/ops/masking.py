@@ -95,14 +95,15 @@ def compact(token_ids, selected, mask_selection_length):
     """Gather a `[B, L]` selection (at most `S` per row) into `[B, S]` slots.
 
     Returns:
-        `(positions, ids, used)`, positions ascending and 0-padded.
+        `(positions, ids, used)`: positions ascending and 0-padded, the
+        original ids there (0-padded) and the used slots.
     """
-    running = tf.cumsum(tf.cast(selected, tf.int32), axis=-1)
+    rank = selection.running_count(selected)
     slots = tf.range(1, mask_selection_length + 1)[None, :]
     positions = tf.searchsorted(
-        running, tf.broadcast_to(slots, [tf.shape(running)[0],
-                                         mask_selection_length]))
-    used = slots <= running[:, -1:]
+        rank, tf.broadcast_to(slots, [tf.shape(rank)[0],
+                                      mask_selection_length]))
+    used = slots <= rank[:, -1:]
     positions = tf.where(used, positions, 0)
     ids = tf.where(used, tf.gather(token_ids, positions, batch_dims=1), 0)
     return positions, ids, used
@@ -168,12 +169,13 @@ def masked_lm_mask(
     allowed = _allowed(vocabulary_size, special, random_token_rate)
     eligible = selection.eligible_mask(token_ids, special, padding_mask)
     if not whole_word:
-        positions, used = selection.select_tokens(
+        selected = selection.select_tokens(
             keys, eligible, selection_rate, count_mode, mask_selection_length)
-        ids = tf.where(used, tf.gather(token_ids, positions, batch_dims=1), 0)
+        positions, ids, used = compact(token_ids, selected,
+                                       mask_selection_length)
+        # Decide per slot, then write the slots back; unused slots add 0.
         new = replace(keys, ids, None, allowed, mask_token_id,
                       mask_token_rate, random_token_rate, used)
-        # Write the slots back; unused slots add 0, so duplicates are safe.
         batch = tf.broadcast_to(tf.range(tf.shape(positions)[0])[:, None],
                                 tf.shape(positions))
         corrupted = tf.tensor_scatter_nd_add(

@@ -9,10 +9,13 @@ Pure TF on batched `[B, L]` tensors with per-row uint32 `keys` (see
 * `select_spans`: contiguous runs of words with Geometric(p) lengths
   (SpanBERT).
 
-Every position gets a hash priority that is unique within its row (the hash
-is a bijection of the position for a fixed key), so "pick k at random" is
-"take the k highest priorities" with one `top_k`, ties cannot happen, and
-the chosen set is a uniformly random k-subset.
+Every unit (token or word) gets a random 30-bit priority that is unique in
+its row (random high bits, the unit's index in the low bits). A row keeps
+its highest-priority units whose total size fits its token budget: one
+threshold per row, found by bisection on the priority value
+(`budget_threshold`). A threshold over distinct random priorities selects a
+uniformly random subset of exactly the budgeted size, with no sort and no
+`top_k` (which costs about three times as much on CPU).
 
 `count_mode` fixes how many tokens a row gets, `n` being its eligible count:
 
@@ -59,18 +62,103 @@ def uniform24(keys, length, stream):
                       tf.int32)
 
 
-def priorities(keys, length, stream=PRIORITY_STREAM):
-    """Random int32 priorities in `[0, 2^31)`, distinct within a row.
+_PRIORITY_BITS = 30
 
-    `random_bits` is a bijection of the position for a fixed key, so the 32
-    bit values are distinct; dropping the lowest bit leaves them distinct
-    up to a ~`L^2 / 2^33` chance (broken by position). `priority >> 7` is
-    the row's 24-bit uniform, so `priority >> 7 >= 2^24 - rate_threshold(r)`
-    is a Bernoulli(r) draw.
+
+def _index_bits(length):
+    return max(1, (int(length) - 1).bit_length())
+
+
+def priorities(keys, length, stream=PRIORITY_STREAM):
+    """Random int32 priorities in `[0, 2^30)`, distinct within a row.
+
+    The high `30 - ceil(log2(length))` bits are random (23 at length 128),
+    the low bits are the index, so priorities never tie; `priority >>
+    index_bits` is a uniform integer for Bernoulli draws (see
+    `bernoulli_cut`).
+
+    Returns:
+        `(priority, index_bits)`: a `keys.shape + [length]` int32 tensor
+        and the number of low index bits.
     """
+    index_bits = _index_bits(length)
+    random_bits = _PRIORITY_BITS - index_bits
+    if random_bits < 12:
+        raise ValueError(
+            f"Sequences of length {length} leave only {random_bits} random "
+            "bits per priority. Use sequences of at most 262,144 tokens."
+        )
     bits = kr.random_bits(keys, length, stream)
-    return tf.bitcast(tf.bitwise.right_shift(bits, tf.constant(1, tf.uint32)),
-                      tf.int32)
+    high = tf.bitcast(
+        tf.bitwise.right_shift(bits, tf.constant(32 - random_bits, tf.uint32)),
+        tf.int32)
+    return tf.bitwise.bitwise_or(tf.bitwise.left_shift(high, index_bits),
+                                 tf.range(length)), index_bits
+
+
+def bernoulli_cut(rate, length):
+    """`c` with `P(priority >> index_bits >= c) = rate` (to 2^-23 at 128)."""
+    random_bits = _PRIORITY_BITS - _index_bits(length)
+    return (1 << random_bits) - int(math.ceil(rate * (1 << random_bits)))
+
+
+def _budget_threshold(values, budget):
+    total = tf.reduce_sum(tf.cast(values >= 0, tf.int32), -1)
+
+    def count(t):
+        return tf.reduce_sum(tf.cast(values >= t[:, None], tf.int32), -1)
+
+    # Invariant: count(low) > budget >= count(high). Set one bit per step,
+    # from the top; stop when every row's count(high) is its budget (or
+    # everything fits). The answer does not depend on when we stop.
+    def running(bit, low, high, high_count):
+        unresolved = (high_count != budget) & (total > budget)
+        return (bit >= 0) & tf.reduce_any(unresolved)
+
+    def step(bit, low, high, high_count):
+        candidate = low + tf.bitwise.left_shift(1, bit)
+        candidate_count = count(candidate)
+        over = candidate_count > budget
+        return (bit - 1, tf.where(over, candidate, low),
+                tf.where(over, high, candidate),
+                tf.where(over, high_count, candidate_count))
+
+    zero = tf.zeros_like(budget)
+    _, _, high, _ = tf.while_loop(
+        running, step,
+        (tf.constant(_PRIORITY_BITS - 1), zero, zero + (1 << _PRIORITY_BITS),
+         zero))
+    return tf.where(total <= budget, 0, high)
+
+
+# XLA fuses each bisection step into one pass over the row (about 3x faster
+# than the same loop op by op); the result is integer and exact either way.
+_budget_threshold_xla = tf.function(
+    _budget_threshold, jit_compile=True, reduce_retracing=True)
+
+
+def budget_threshold(values, budget):
+    """Per row, the smallest `t >= 0` with `count(values >= t) <= budget`.
+
+    `values >= t` then keeps the highest values whose count (with
+    repetitions: a word's priority is repeated on each of its pieces) fits
+    the budget.
+
+    Args:
+        values: `[B, M]` int32 in `[0, 2^30)`, `-1` where invalid.
+        budget: `[B]` int32.
+
+    Returns:
+        `[B]` int32.
+
+    Examples:
+
+    >>> budget_threshold(tf.constant([[5, 9, -1, 7, 9]]), tf.constant([2])
+    ...                  ).numpy()
+    array([8], dtype=int32)
+    """
+    return _budget_threshold_xla(tf.cast(values, tf.int32),
+                                 tf.cast(budget, tf.int32))
 
 
 def _ranges(values):
@@ -97,7 +185,12 @@ def isin(ids, values):
     if len(runs) <= 4:
         out = None
         for lo, hi in runs:
-            hit = (ids >= lo) & (ids <= hi) if lo != hi else tf.equal(ids, lo)
+            if lo == hi:
+                hit = tf.equal(ids, lo)
+            elif lo == 0:  # ids are never negative
+                hit = ids <= hi
+            else:
+                hit = (ids >= lo) & (ids <= hi)
             out = hit if out is None else out | hit
         return out
     top = runs[-1][1]
@@ -168,39 +261,8 @@ def selection_count(keys, num_eligible, rate, count_mode, max_count):
     return tf.minimum(tf.cast(k, tf.int32), max_count)
 
 
-def _top(priority, k):
-    length = priority.shape[-1]
-    if k <= length:
-        return tf.math.top_k(priority, k)
-    values, indices = tf.math.top_k(priority, length)
-    pad = [[0, 0], [0, k - length]]
-    return (tf.pad(values, pad, constant_values=-1),
-            tf.pad(indices, pad, constant_values=length))
-
-
-def _accept(values, sizes, num_eligible, keys, rate, count_mode, capacity):
-    """Accept a prefix of units sorted by priority under the token budget.
-
-    `sizes` are the units' token counts (`[B, K]`). Exact modes never exceed
-    their count `k`; `prob_round` accepts the unit that crosses the budget
-    `rate * n` with probability `(rate * n - before) / size`, so the
-    expected token count is exactly `rate * n` even for multi-token units.
-    """
-    valid = values >= 0
-    sizes = tf.where(valid, sizes, capacity + 1)
-    total = tf.cumsum(sizes, axis=-1)
-    fits = valid & (total <= capacity)
-    if count_mode == "bernoulli":
-        cut = _ONE - rate_threshold(rate)
-        return fits & (tf.bitwise.right_shift(values, 7) >= cut)
-    if count_mode != "prob_round":
-        k = selection_count(keys, num_eligible, rate, count_mode, capacity)
-        return fits & (total <= k[:, None])
-    budget = tf.cast(num_eligible, tf.float32)[:, None] * float(rate)
-    coin = kr.scalar_uniform(keys, COUNT_STREAM)[:, None]
-    before = tf.cast(total - sizes, tf.float32)
-    crossing = coin * tf.cast(sizes, tf.float32) < budget - before
-    return fits & ((tf.cast(total, tf.float32) <= budget) | crossing)
+def _count(mask):
+    return tf.reduce_sum(tf.cast(mask, tf.int32), -1)
 
 
 def select_tokens(keys, eligible, rate, count_mode, mask_selection_length):
@@ -216,19 +278,34 @@ def select_tokens(keys, eligible, rate, count_mode, mask_selection_length):
             priority (a uniformly random subset).
 
     Returns:
-        `(positions, selected)`: `[B, S]` int32 positions sorted ascending
-        (0 where unused) and `[B, S]` bool, True on used slots.
+        `[B, L]` bool, True on selected tokens (at most `S` per row).
     """
     length = eligible.shape[-1]
-    size = mask_selection_length
-    priority = tf.where(eligible, priorities(keys, length), -1)
-    values, indices = _top(priority, size)
-    n = tf.reduce_sum(tf.cast(eligible, tf.int32), -1)
-    accepted = _accept(values, tf.ones_like(indices), n, keys, rate,
-                       count_mode, size)
-    positions = tf.sort(tf.where(accepted, indices, length), axis=-1)
-    selected = positions < length
-    return tf.where(selected, positions, 0), selected
+    priority, index_bits = priorities(keys, length)
+    if count_mode == "bernoulli":
+        draw = tf.bitwise.right_shift(priority, index_bits)
+        eligible &= draw >= bernoulli_cut(rate, length)
+        budget = tf.fill(tf.shape(keys), mask_selection_length)
+    else:
+        budget = selection_count(keys, _count(eligible), rate, count_mode,
+                                 mask_selection_length)
+    values = tf.where(eligible, priority, -1)
+    return values >= budget_threshold(values, budget)[:, None]
+
+
+def running_count(mask):
+    """Inclusive running count of True along the last axis (int32).
+
+    A log-step (Hillis-Steele) scan: `log2(L)` shifted adds, about twice as
+    fast as `tf.cumsum` on CPU for rows of a few hundred.
+    """
+    x = tf.cast(mask, tf.int32)
+    length = x.shape[-1]
+    shift = 1
+    while shift < length:
+        x = x + tf.pad(x[:, :-shift], [[0, 0], [shift, 0]])
+        shift *= 2
+    return x
 
 
 def _first_at_least(cumulative, targets):
@@ -259,28 +336,35 @@ def select_words(keys, eligible, starts, rate, count_mode,
         word's ordinal within its row (one 80/10/10 decision per word).
     """
     length = eligible.shape[-1]
-    size = min(mask_selection_length, length)
-    ordinal = tf.cumsum(tf.cast(starts, tf.int32), axis=-1)
-    num_words = ordinal[:, -1:]
-    word_ids = tf.maximum(ordinal - 1, 0)
-    # One priority per word ordinal.
-    priority = tf.where(tf.range(length)[None, :] < num_words,
-                        priorities(keys, length), -1)
-    values, words = tf.math.top_k(priority, size)
-    first = _first_at_least(ordinal, words + 1)
-    boundary = tf.cumsum(
-        tf.cast(starts | tf.logical_not(eligible), tf.int32), axis=-1)
-    here = tf.gather(boundary, tf.minimum(first, length - 1), batch_dims=1)
-    sizes = _first_at_least(boundary, here + 1) - first
-    n = tf.reduce_sum(tf.cast(eligible, tf.int32), -1)
-    accepted = _accept(values, sizes, n, keys, rate, count_mode,
-                       mask_selection_length)
-    count = tf.reduce_sum(tf.cast(accepted, tf.int32), -1)
-    threshold = tf.gather(values, tf.maximum(count - 1, 0), batch_dims=1)
-    token_priority = tf.gather(priority, word_ids, batch_dims=1)
-    selected = (eligible & (token_priority >= threshold[:, None])
-                & (count > 0)[:, None])
-    return selected, word_ids
+    size = mask_selection_length
+    word_ids = tf.maximum(running_count(starts) - 1, 0)
+    priority, index_bits = priorities(keys, length)  # one per word ordinal
+    priority = tf.gather(priority, word_ids, batch_dims=1)
+    n = _count(eligible)
+    if count_mode == "bernoulli":
+        draw = tf.bitwise.right_shift(priority, index_bits)
+        eligible &= draw >= bernoulli_cut(rate, length)
+        budget = tf.fill(tf.shape(keys), size)
+    elif count_mode == "prob_round":
+        expected = tf.cast(n, tf.float32) * float(rate)
+        budget = tf.minimum(tf.cast(tf.floor(expected), tf.int32), size)
+    else:
+        budget = selection_count(keys, n, rate, count_mode, size)
+    values = tf.where(eligible, priority, -1)
+    threshold = budget_threshold(values, budget)
+    if count_mode == "prob_round":
+        # The next word in priority order crosses the budget: take it with
+        # probability (rate * n - before) / its length.
+        before = _count(values >= threshold[:, None])
+        below = tf.where(values < threshold[:, None], values, -1)
+        crossing = tf.reduce_max(below, axis=-1)
+        pieces = _count(tf.equal(values, crossing[:, None]))
+        coin = kr.scalar_uniform(keys, COUNT_STREAM)
+        take = ((crossing >= 0) & (before + pieces <= size)
+                & (coin * tf.cast(pieces, tf.float32)
+                   < expected - tf.cast(before, tf.float32)))
+        threshold = tf.where(take, crossing, threshold)
+    return values >= threshold[:, None], word_ids
 
 
 def geometric_span_lengths(keys, num_spans, p=0.2, max_length=10,
@@ -339,7 +423,7 @@ def select_spans(keys, eligible, starts, rate, count_mode,
     """
     length = eligible.shape[-1]
     spans = num_candidate_spans
-    ordinal = tf.cumsum(tf.cast(starts, tf.int32), axis=-1)
+    ordinal = running_count(starts)
     num_words = ordinal[:, -1]
     n = tf.reduce_sum(tf.cast(eligible, tf.int32), -1)
     if count_mode == "bernoulli":
@@ -355,7 +439,7 @@ def select_spans(keys, eligible, starts, rate, count_mode,
                          SPAN_ANCHOR_STREAM)
     begin = _first_at_least(ordinal, anchors + 1)
     word_end = _first_at_least(ordinal, anchors + sizes + 1)
-    gaps = tf.cumsum(tf.cast(tf.logical_not(eligible), tf.int32), axis=-1)
+    gaps = running_count(tf.logical_not(eligible))
     here = tf.gather(gaps, tf.minimum(begin, length - 1), batch_dims=1)
     end = tf.minimum(word_end, _first_at_least(gaps, here + 1))
 
@@ -385,7 +469,7 @@ def select_spans(keys, eligible, starts, rate, count_mode,
     before = tf.gather(total - added, tf.minimum(crossing, spans - 1),
                        batch_dims=1)
     in_crossing = (span_of == crossing[:, None]) & (crossing < spans)[:, None]
-    rank = tf.cumsum(tf.cast(in_crossing, tf.int32), axis=-1)
+    rank = running_count(in_crossing)
     selected = (span_of < crossing[:, None]) | (
         in_crossing & (rank <= (budget - before)[:, None]))
     return selected, tf.where(selected, span_of, -1)
