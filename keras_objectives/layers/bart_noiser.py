@@ -258,9 +258,12 @@ class BARTNoiser(SeededTransform):
         mask_start = noise & (
             span_start | ~denoising.shift_right(noise, False)
         )
-        token_mask, delete_mask = denoising.select_tokens(
-            keys, eligible & ~noise, n, [self.mask_rate, self.delete_rate]
-        )
+        token_mask = delete_mask = tf.zeros_like(eligible)
+        if self.mask_rate > 0 or self.delete_rate > 0:
+            token_mask, delete_mask = denoising.select_tokens(
+                keys, eligible & ~noise, n,
+                [self.mask_rate, self.delete_rate],
+            )
 
         # Events: every kept token at key 2i+1, every inserted [MASK] at
         # key 2p (before position p); one sort lays them out.

@@ -195,10 +195,15 @@ class DenoisingTest(TestCase):
         self.assertEqual(out["tokens_per_step"], 2 * 2 * length)
         self.assertEqual(out["loss_positions_per_step"], 2 * length)
 
-    def test_fit_decoder_form(self):
-        objective = _denoising(32, seed=0)
+    def test_fit_decoder_form_and_save(self):
+        objective = _denoising(32, seed=0, rotate_rate=0.1)
         model = fit_lowers_loss(self, objective, tiny_body())
         self.assertEqual(model.objective.name, "denoising")
+        x, _, _ = objective(packed_features(batch=2,
+                                            length=objective.raw_length))
+        restored = self.run_saving_test(model, x)
+        self.assertEqual(restored.objective.get_config(),
+                         objective.get_config())
 
     def test_encoder_decoder_graph_on_bart(self):
         objective = _denoising(16, form="encoder_decoder")

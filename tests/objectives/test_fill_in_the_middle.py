@@ -108,7 +108,7 @@ class FillInTheMiddleTest(TestCase):
         softmax = 2 * 32 * 200
         self.assertEqual(out["flops_per_step"], 3 * 4 * 64 * (body + softmax))
 
-    def test_fit_lowers_loss_with_document_masking(self):
+    def test_fit_with_document_masking_and_save(self):
         keras.utils.set_random_seed(0)
         objective = FillInTheMiddle(ST, 16, fim_rate=0.9, seed=0)
         rows = packed_features(batch=32, length=objective.raw_length,
@@ -127,6 +127,10 @@ class FillInTheMiddleTest(TestCase):
         model.fit(ds.repeat(), steps_per_epoch=20, epochs=1, verbose=0)
         after = model.evaluate(ds, verbose=0, return_dict=True)["loss"]
         self.assertLess(after, before - 0.5)
+        x, _, _ = next(iter(ds))
+        restored = self.run_saving_test(model, x)
+        self.assertEqual(restored.objective.get_config(),
+                         objective.get_config())
 
     def test_recipe(self):
         path = os.path.join(os.path.dirname(__file__), "..", "..",
