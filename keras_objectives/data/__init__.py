@@ -16,9 +16,11 @@ from keras_objectives.data.pipeline import make_dataset
 from keras_objectives.data.prepare import Corpus
 from keras_objectives.data.prepare import prepare_corpus
 from keras_objectives.data.sources import EMBEDDED_BOOKS
+from keras_objectives.data.sources import TAIL_FRACTION
 from keras_objectives.data.sources import VALIDATION_BOOKS
 from keras_objectives.data.sources import embedded_books
 from keras_objectives.data.sources import embedded_corpus
+from keras_objectives.data.sources import split_tail
 from keras_objectives.data.sources import text_files
 from keras_objectives.data.sources import tfds_text
 from keras_objectives.data.special_tokens import SpecialTokens
@@ -33,6 +35,7 @@ __all__ = [
     "Corpus",
     "EMBEDDED_BOOKS",
     "SpecialTokens",
+    "TAIL_FRACTION",
     "VALIDATION_BOOKS",
     "embedded_books",
     "embedded_corpus",
@@ -43,6 +46,7 @@ __all__ = [
     "prepare_corpus",
     "reserved_tokens",
     "save_vocabulary",
+    "split_tail",
     "text_files",
     "tfds_text",
     "tokenize_documents",

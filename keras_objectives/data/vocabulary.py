@@ -8,9 +8,9 @@ vocabulary trained here (see `special_tokens.py`).
 The learner binary-searches a frequency threshold and makes a full pass over
 the unique words at each of its ~16 steps, in pure Python. On the embedded
 corpus's train split (7.1 M characters, 35 k unique lowercased words) a
-vocabulary of 8192 takes about 2 minutes on 2 CPU cores. Subsampling does
-not help there: the threshold cannot go below 10, so a 1 MB sample yields
-only ~2.8 k tokens when 8192 are asked for. Hence
+vocabulary of 8192 takes about 2.5 minutes of CPU (single-threaded).
+Subsampling does not help there: the threshold cannot go below 10, so a
+1 MB sample yields only ~2.8 k tokens when 8192 are asked for. Hence
 
 * every trained vocabulary is cached under a hash of (documents, size,
   lowercase, reserved tokens, format version), so it is trained once;
@@ -168,7 +168,7 @@ def train_vocabulary(
     chars = sum(len(d) for d in documents)
     logger.info(
         "Training a WordPiece vocabulary of %d on %d documents (%d "
-        "characters); this takes about 2 minutes per 7 M characters.",
+        "characters); this takes minutes (about 2.5 for 7 M characters).",
         vocabulary_size, len(documents), chars,
     )
     start = time.perf_counter()

@@ -47,7 +47,7 @@ def test_round_trip_no_token_lost(length):
     assert (packed["token_ids"] == EOS).sum() == len(docs)
     rebuilt = unpack(packed, eos_id=EOS)
     assert len(rebuilt) == len(docs)
-    for a, b in zip(rebuilt, docs):
+    for a, b in zip(rebuilt, docs, strict=False):
         np.testing.assert_array_equal(a, b)
 
 

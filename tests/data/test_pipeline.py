@@ -107,7 +107,7 @@ def test_resume_gives_the_same_batches(num_epochs):
             15 - step,
         )
         assert len(resumed) == 15 - step
-        for x, y in zip(full[step:], resumed):
+        for x, y in zip(full[step:], resumed, strict=False):
             for key in x:
                 np.testing.assert_array_equal(x[key], y[key])
 

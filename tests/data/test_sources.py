@@ -11,6 +11,7 @@ from keras_objectives.data.sources import EMBEDDED_BOOKS
 from keras_objectives.data.sources import VALIDATION_BOOKS
 from keras_objectives.data.sources import embedded_books
 from keras_objectives.data.sources import embedded_corpus
+from keras_objectives.data.sources import split_tail
 from keras_objectives.data.sources import text_files
 from keras_objectives.data.sources import tfds_text
 
@@ -45,20 +46,48 @@ def test_embedded_split_is_by_whole_books():
     train = embedded_corpus("train")
     validation = embedded_corpus("validation")
     everything = embedded_corpus("all")
-    assert len(train) + len(validation) == len(everything)
+    untrimmed = embedded_corpus("train", tail_fraction=0.0)
+    assert len(untrimmed) + len(validation) == len(everything)
     assert set(train).isdisjoint(validation)
     # The validation documents are exactly the validation books, in order.
     assert _words("".join(validation)) == _words(
         books["carroll-alice"] + books["shakespeare-macbeth"]
     )
-    train_words = _words("".join(train))
-    assert train_words == _words(
-        "".join(t for n, t in books.items() if n not in VALIDATION_BOOKS)
-    )
+    # The train split is the head of every other book: tails are held out.
+    heads = [split_tail(t)[0] for n, t in books.items()
+             if n not in VALIDATION_BOOKS]
+    assert _words("".join(train)) == _words("".join(heads))
+    assert _words("".join(everything)) == _words("".join(books.values()))
     for name in VALIDATION_BOOKS:
         first_line = books[name].split("\n", 1)[0]
         assert first_line not in "".join(train)
         assert any(doc.startswith(first_line) for doc in validation)
+
+
+def test_book_tails_are_held_out_of_train():
+    train = "\n".join(embedded_corpus("train"))
+    for book in embedded_books():
+        head, tail = split_tail(book["text"])
+        assert head + tail == book["text"]
+        assert 0.05 < len(tail) / len(book["text"]) <= 0.1
+        paragraphs = [p for p in tail.split("\n\n") if len(p) > 200]
+        assert paragraphs, book["name"]
+        for paragraph in paragraphs:
+            assert paragraph not in train
+    everything = embedded_corpus("train", tail_fraction=0.0)
+    assert len(everything) > len(embedded_corpus("train"))
+    with pytest.raises(ValueError, match="tail_fraction"):
+        embedded_corpus("train", tail_fraction=1.0)
+
+
+def test_tail_rule_matches_the_evaluation_package():
+    evaluation = pytest.importorskip(
+        "keras_objectives.evaluation.book_attribution"
+    )
+    for book in embedded_books():
+        assert split_tail(book["text"]) == evaluation.split_book_tail(
+            book["text"]
+        )
 
 
 def test_embedded_chunks_are_paragraph_groups():
@@ -91,7 +120,7 @@ def test_embedded_custom_validation_books_and_errors():
         embedded_corpus("train", chunk_characters=0)
 
 
-# --- text files ----------------------------------------------------------------
+# --- text files ------------------------------------------------------------
 
 
 def _write(path, data):
@@ -201,7 +230,7 @@ def test_text_files_path_errors(tmp_path):
         text_files(blank, errors="ignore")
 
 
-# --- TFDS ----------------------------------------------------------------------
+# --- TFDS ------------------------------------------------------------------
 
 
 def test_tfds_text_missing_module(monkeypatch):

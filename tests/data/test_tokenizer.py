@@ -49,7 +49,7 @@ def test_tokenize_documents_matches_single_calls_in_order():
     ]
     ids = tokenize_documents(tokenizer, docs, batch_size=4, cache_dir=False)
     assert len(ids) == len(docs)
-    for doc, got in zip(docs, ids):
+    for doc, got in zip(docs, ids, strict=False):
         assert got.dtype == np.int32
         np.testing.assert_array_equal(got, tokenizer(doc))
 

@@ -3,7 +3,6 @@ import os
 import keras_hub
 import pytest
 
-from keras_objectives.data import vocabulary as vocab_lib
 from keras_objectives.data.sources import embedded_corpus
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.data.special_tokens import reserved_tokens
