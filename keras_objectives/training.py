@@ -105,6 +105,23 @@ def build_model(config, objective, vocabulary_size):
     return model
 
 
+def model_inputs(objective):
+    """The objective's transform with boolean masks cast to int32.
+
+    Keras distributes the first batch of `fit` across replicas with ops
+    that have no boolean kernels, so masks travel as int32 (the dtype the
+    backbones declare).
+    """
+
+    def transform(features):
+        return tf.nest.map_structure(
+            lambda t: tf.cast(t, tf.int32) if t.dtype == tf.bool else t,
+            objective(features),
+        )
+
+    return transform
+
+
 def train(config, workdir, verbose="auto"):
     """Pre-train `config["objective"]` and write the run directory.
 
@@ -170,13 +187,14 @@ def train(config, workdir, verbose="auto"):
     dims = ModelDims.from_backbone(model.backbone, config["sequence_length"])
     accounting = objective.accounting(dims, batch)
 
+    transform = model_inputs(objective)
     train_ds = data.make_dataset(
         train_rows, batch, seed=config["seed"],
-        start_example=start_step * batch, transform=objective,
+        start_example=start_step * batch, transform=transform,
     )
     valid_ds = data.make_dataset(
         valid_rows, batch, seed=config["seed"], shuffle=False,
-        transform=objective,
+        transform=transform,
     )
     eval_batches = min(t["eval_batches"],
                        max(1, len(valid_rows["token_ids"]) // batch))

@@ -7,13 +7,13 @@ positions per sequence; causal LM has 128).
 
 Launch (CPU smoke run, about 2 minutes on 2 cores):
 
-    keras-objectives train recipes/prefix_lm.py:runlocal --workdir runs/prefix_lm
+    keras-objectives train recipes/prefix_lm.py:runlocal --workdir runs/plm
 
 Full run (4 layers x 256, length 128, 10k steps x 32 sequences = 41M
 tokens, about 1.4e15 training FLOPs, ~2.5 h on 2 CPU cores, minutes on one
 GPU):
 
-    keras-objectives train recipes/prefix_lm.py --workdir runs/prefix_lm
+    keras-objectives train recipes/prefix_lm.py --workdir runs/plm
 """
 
 from keras_objectives.config import apply_run_type

@@ -63,17 +63,12 @@ class CausalLM(Objective):
     def build_graph(self, backbone):
         from keras_objectives.layers.lm_head import LMHead
         from keras_objectives.models.backbones import backbone_outputs
+        from keras_objectives.models.backbones import required_inputs
 
         inputs = {
-            "token_ids": keras.Input((None,), dtype="int32", name="token_ids"),
-            "padding_mask": keras.Input(
-                (None,), dtype="bool", name="padding_mask"
-            ),
+            name: keras.Input((None,), dtype="int32", name=name)
+            for name in required_inputs(backbone, self.attention_mode)
         }
-        if getattr(backbone, "document_masking", False):
-            inputs["document_ids"] = keras.Input(
-                (None,), dtype="int32", name="document_ids"
-            )
         sequence = backbone_outputs(backbone, inputs, self.attention_mode)
         head = LMHead(
             token_embedding=backbone.token_embedding,

@@ -120,20 +120,15 @@ class MaskedLM(Objective):
 
     def build_graph(self, backbone):
         from keras_objectives.models.backbones import backbone_outputs
+        from keras_objectives.models.backbones import required_inputs
 
         inputs = {
-            "token_ids": keras.Input((None,), dtype="int32", name="token_ids"),
-            "padding_mask": keras.Input(
-                (None,), dtype="bool", name="padding_mask"
-            ),
-            "mask_positions": keras.Input(
-                (None,), dtype="int32", name="mask_positions"
-            ),
+            name: keras.Input((None,), dtype="int32", name=name)
+            for name in required_inputs(backbone, self.attention_mode)
         }
-        if getattr(backbone, "document_masking", False):
-            inputs["document_ids"] = keras.Input(
-                (None,), dtype="int32", name="document_ids"
-            )
+        inputs["mask_positions"] = keras.Input(
+            (None,), dtype="int32", name="mask_positions"
+        )
         sequence = backbone_outputs(backbone, inputs, self.attention_mode)
         head = keras_hub.layers.MaskedLMHead(
             vocabulary_size=backbone.vocabulary_size,
