@@ -52,7 +52,7 @@ class SpanMaskerTest(TestCase):
             [2, 120, 4, 4, 123, 124, 125, 4, 4, 4, 4, 130, 131, 132, 133,
              3]])
         self.assertEqual(out["mask_positions"].numpy().tolist(),
-                         [[2, 3, 7, 8, 9, 10]])
+                         [[2, 3, 7, 8, 9, 10, 0]])  # ceil(0.4 * 16) slots
 
     def test_spans_are_runs_of_geometric_length(self):
         # Long rows, low density, every token a word: runs of masked tokens
