@@ -30,7 +30,7 @@ import time
 
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.data import _cache
-from keras_objectives.data.sources import CORPUS_DIR
+from keras_objectives.data.embedded import CORPUS_DIR
 from keras_objectives.data.special_tokens import reserved_tokens
 from keras_objectives.utils import atomic_write_text
 from keras_objectives.utils import check_int
