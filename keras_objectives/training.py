@@ -47,11 +47,15 @@ def prepare_corpus(config):
 def build_objective(config, corpus):
     """The run's objective, bound to the corpus vocabulary."""
     identifier = config["objective"]
+    if identifier == "span_masking":
+        identifier = {"class_name": identifier, "config": {}}
     if isinstance(identifier, dict):
         identifier = {**identifier, "config": dict(identifier.get("config")
                                                    or {})}
-        if identifier["config"].get("whole_word") and not identifier[
-                "config"].get("continuation_token_ids"):
+        wants_words = (identifier["config"].get("whole_word")
+                       or identifier["class_name"] == "span_masking")
+        if wants_words and not identifier["config"].get(
+                "continuation_token_ids"):
             identifier["config"]["continuation_token_ids"] = [
                 i for i, token in enumerate(corpus.vocabulary)
                 if token.startswith("##")

@@ -17,3 +17,4 @@ from keras_objectives.objectives.replaced_token_detection import (
     ReplacedTokenDetection,
 )
 from keras_objectives.objectives.span_corruption import SpanCorruption
+from keras_objectives.objectives.span_masking import SpanMasking

@@ -72,10 +72,8 @@ class MaskedLM(Objective):
         dupe_factor=None,
     ):
         super().__init__(special_tokens, sequence_length, seed)
-        from keras_objectives.layers.masked_lm_masker import MaskedLMMasker
-
         st = self.special_tokens
-        self.masker = MaskedLMMasker(
+        self.masker = self.make_masker(
             vocabulary_size=st.vocabulary_size,
             mask_token_id=st.require("mask_id"),
             special_token_ids=st.special_ids,
@@ -97,6 +95,12 @@ class MaskedLM(Objective):
         self.continuation_token_ids = continuation_token_ids
         self.dupe_factor = dupe_factor
         self.mask_selection_length = mask_selection_length
+
+    def make_masker(self, **kwargs):
+        """The corruption layer; subclasses swap it (see `SpanMasking`)."""
+        from keras_objectives.layers.masked_lm_masker import MaskedLMMasker
+
+        return MaskedLMMasker(**kwargs)
 
     @property
     def preprocessor(self):

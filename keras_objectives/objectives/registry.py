@@ -12,8 +12,16 @@ def register(name):
     """Class decorator: register an `Objective` subclass under `name`."""
 
     def decorator(cls):
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ValueError(f"Objective name {name!r} is already registered.")
+        old = _REGISTRY.get(name)
+        # The same class imported twice (doctest collection, reloads) is
+        # fine; another class under a taken name is not.
+        if old is not None and (old.__module__, old.__qualname__) != (
+            cls.__module__, cls.__qualname__
+        ):
+            raise ValueError(
+                f"Objective name {name!r} is already registered to "
+                f"{old.__module__}.{old.__qualname__}. Pick another name."
+            )
         cls.name = name
         _REGISTRY[name] = cls
         return cls
