@@ -1,7 +1,7 @@
 """T5 span corruption throughput: keras_objectives vs T5's algorithm in NumPy.
 
     KERAS_BACKEND=tensorflow python benchmarks/span_corruption.py
-    KERAS_BACKEND=tensorflow python benchmarks/span_corruption.py --batch-size 256
+    KERAS_BACKEND=tensorflow python benchmarks/span_corruption.py --rows 5000
 
 From one process, on the same synthetic data (20,000 rows of 141 raw ids,
 the raw length T5's `random_spans_helper` cuts for inputs of 128, targets

@@ -127,7 +127,8 @@ def span_budget(raw_length, noise_density, mean_noise_span_length,
     Examples:
 
     >>> span_budget(141, 0.15, 3.0)
-    {'inputs_length': 128, 'targets_length': 29, 'num_spans': 7, 'total_length': 157}
+    {'inputs_length': 128, 'targets_length': 29, 'num_spans': 7,
+     'total_length': 157}
     """
     n = np.arange(1, raw_length + 1)
     m = np.zeros_like(n)
@@ -168,7 +169,8 @@ def iid_budget(raw_length, noise_density, num_sigmas=3.0):
     Examples:
 
     >>> iid_budget(127, 0.15)
-    {'inputs_length': 128, 'targets_length': 58, 'num_spans': 26, 'total_length': 181}
+    {'inputs_length': 128, 'targets_length': 58, 'num_spans': 26,
+     'total_length': 181}
     """
     n, p = int(raw_length), float(noise_density)
     q = 1.0 - p

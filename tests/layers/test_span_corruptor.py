@@ -169,11 +169,11 @@ class SpanCorruptorTest(TestCase):
 
     def test_budget_errors(self):
         features = packed_features(batch=2, length=141)
-        with self.assertRaisesRegex(ValueError, "(?s)targets_length.*at least 29"
-                                    ".*noise_density=0.15"):
+        with self.assertRaisesRegex(
+                ValueError, "(?s)targets_length.*at least 29.*noise_density"):
             make(targets_length=20)(features)
-        with self.assertRaisesRegex(ValueError, "(?s)inputs_length.*at least 128"
-                                    ".*random_spans_helper"):
+        with self.assertRaisesRegex(
+                ValueError, "(?s)inputs_length.*at least 128.*random_spans"):
             make(inputs_length=100)(features)
         with self.assertRaisesRegex(ValueError, "(?s)sentinel_ids.*3 sentinels"
                                     ".*up to 7 noise spans.*Reserve more"):
@@ -182,7 +182,8 @@ class SpanCorruptorTest(TestCase):
             make(form="decoder", sequence_length=128)(features)
         with self.assertRaisesRegex(ValueError, "(?s)at least 2 tokens"):
             make()({"token_ids": tf.constant([[5]])})
-        with self.assertRaisesRegex(ValueError, "(?s)inputs_length.*at least 142"):
+        with self.assertRaisesRegex(ValueError,
+                                    "(?s)inputs_length.*at least 142"):
             make(noise_mask="iid", inputs_length=128)(features)
 
     def test_argument_errors(self):
@@ -203,7 +204,7 @@ class SpanCorruptorTest(TestCase):
         compiled = tf.function(layer.call, jit_compile=True)
         eager = layer(features)
         for a, b in zip(tf.nest.flatten(compiled(features)),
-                        tf.nest.flatten(eager)):
+                        tf.nest.flatten(eager), strict=True):
             self.assertAllEqual(a, b)
 
     def test_saving_in_a_model(self):
@@ -212,5 +213,5 @@ class SpanCorruptorTest(TestCase):
         revived = keras.layers.deserialize(keras.layers.serialize(layer))
         features = packed_features(batch=2, length=32)
         for a, b in zip(tf.nest.flatten(layer(features)),
-                        tf.nest.flatten(revived(features))):
+                        tf.nest.flatten(revived(features)), strict=True):
             self.assertAllEqual(a, b)

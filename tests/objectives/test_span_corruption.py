@@ -65,7 +65,7 @@ class SpanCorruptionTest(TestCase):
         self.assertEqual(clone.get_config(), objective.get_config())
         features = packed_features(batch=2, length=objective.raw_length)
         for a, b in zip(tf.nest.flatten(objective(features)),
-                        tf.nest.flatten(clone(features))):
+                        tf.nest.flatten(clone(features)), strict=True):
             self.assertAllEqual(a, b)
 
     def test_encoder_decoder_lengths_are_t5s(self):

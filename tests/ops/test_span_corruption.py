@@ -38,7 +38,7 @@ def runs(row):
 def t5_noise_span_to_unique_sentinel(tokens, noise, sentinel_ids):
     """T5's `noise_span_to_unique_sentinel`, transcribed on Python lists."""
     out, previous, spans = [], False, 0
-    for token, is_noise in zip(tokens, noise):
+    for token, is_noise in zip(tokens, noise, strict=True):
         if is_noise and not previous:
             out.append(sentinel_ids[spans])
             spans += 1
@@ -153,7 +153,8 @@ class NoiseMaskTest(TestCase):
         num_noise = np.round(n.astype(np.float32) * np.float32(0.15))
         num_noise = np.clip(num_noise, 1, n - 1).astype(np.float32)
         num_spans = np.maximum(np.round(num_noise / np.float32(3.0)), 1)
-        for row, length, m, s in zip(mask, lengths, num_noise, num_spans):
+        for row, length, m, s in zip(mask, lengths, num_noise, num_spans,
+                                     strict=True):
             self.assertFalse(row[length:].any())
             if length < 2:
                 self.assertFalse(row.any())
@@ -338,5 +339,5 @@ class XLATest(TestCase):
                          [[None, 129], [None], [None, 30], [None],
                           [None, 141], [None]])
         for a, b in zip(compiled(keys, tokens, lengths),
-                        corrupt(keys, tokens, lengths)):
+                        corrupt(keys, tokens, lengths), strict=True):
             self.assertAllEqual(a, b)
