@@ -3,15 +3,19 @@
 import math
 
 from keras_objectives.api_export import keras_objectives_export
-from keras_objectives.layers.seeded_transform import SeededTransform
-from keras_objectives.layers.seeded_transform import passthrough
+from keras_objectives.layers.seeded_transform import (
+    SeededTransform,
+    passthrough,
+)
 from keras_objectives.ops import masking
 from keras_objectives.ops.selection import COUNT_MODES
-from keras_objectives.utils import check_choice
-from keras_objectives.utils import check_int
-from keras_objectives.utils import check_rate
-from keras_objectives.utils import check_rates_sum
-from keras_objectives.utils import invalid
+from keras_objectives.utils import (
+    check_choice,
+    check_int,
+    check_rate,
+    check_rates_sum,
+    invalid,
+)
 
 
 def _check_ids(argument, ids, vocabulary_size):
@@ -99,15 +103,15 @@ class MaskedLMMasker(SeededTransform):
 
     >>> masker = MaskedLMMasker(
     ...     vocabulary_size=300, mask_token_id=4,
-    ...     special_token_ids=[0, 1, 2, 3], selection_rate=0.25, seed=1)
+    ...     special_token_ids=[0, 1, 2, 3], selection_rate=0.25, seed=7)
     >>> out = masker({"token_ids": [2, 120, 121, 122, 123, 124, 125, 3],
     ...               "example_ids": 0})
-    >>> out["token_ids"].numpy().tolist()
-    [2, 120, 121, 122, 4, 124, 125, 3]
-    >>> out["mask_positions"].numpy().tolist()  # position 1 was kept as is
-    [1, 4]
+    >>> out["token_ids"].numpy().tolist()  # [MASK] at 3, random id at 4
+    [2, 120, 121, 4, 212, 124, 125, 3]
+    >>> out["mask_positions"].numpy().tolist()
+    [3, 4]
     >>> out["mask_ids"].numpy().tolist()
-    [120, 123]
+    [122, 123]
 
     Reference:
         - [Devlin et al., 2019](https://arxiv.org/abs/1810.04805)

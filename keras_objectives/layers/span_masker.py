@@ -6,9 +6,7 @@ from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.layers.masked_lm_masker import MaskedLMMasker
 from keras_objectives.layers.seeded_transform import passthrough
 from keras_objectives.ops import masking
-from keras_objectives.ops.selection import mean_span_length
-from keras_objectives.utils import check_int
-from keras_objectives.utils import invalid
+from keras_objectives.utils import check_int, invalid
 
 
 @keras_objectives_export("keras_objectives.layers.SpanMasker")
@@ -16,7 +14,7 @@ class SpanMasker(MaskedLMMasker):
     """Mask contiguous spans of whole words, 80/10/10 per span (SpanBERT).
 
     Span lengths in words follow a Geometric(`geometric_p`) truncated to
-    `[1, max_span_length]` (SpanBERT: p=0.2, at most 10 words, mean 3.78).
+    `[1, max_span_length]` (SpanBERT: p=0.2, at most 10 words, mean 3.8).
     Each span starts at a uniformly random word start, covers its words
     but never crosses a special token or padding, and spans are added
     until the token budget of `count_mode` is reached (the last span is
@@ -99,7 +97,7 @@ class SpanMasker(MaskedLMMasker):
         """Spans drawn per row for a given number of output slots."""
         if self.num_candidate_spans is not None:
             return self.num_candidate_spans
-        mean = mean_span_length(self.geometric_p, self.max_span_length)
+        mean = masking.mean_span_length(self.geometric_p, self.max_span_length)
         return max(1, min(selection_length,
                           math.ceil(2 * selection_length / mean) + 4))
 

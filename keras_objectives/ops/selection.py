@@ -1,13 +1,14 @@
 """Which tokens a masked-LM objective selects: eligibility, budgets, units.
 
 Pure TF on batched `[B, L]` tensors with per-row uint32 `keys` (see
-`keras_objectives.ops.random`). Three selection units share one recipe:
+`keras_objectives.ops.random`). Two selection units share one recipe:
 
 * `select_tokens`: single tokens (BERT, RoBERTa);
 * `select_words`: whole words, found from WordPiece `##` continuation
-  pieces (BERT whole-word masking);
-* `select_spans`: contiguous runs of words with Geometric(p) lengths
-  (SpanBERT).
+  pieces (BERT whole-word masking).
+
+SpanBERT's spans (`keras_objectives.ops.masking.select_spans`) reuse the
+eligibility, word and count helpers of this module.
 
 Every unit (token or word) gets a random 30-bit priority that is unique in
 its row (random high bits, the unit's index in the low bits). A row keeps
@@ -308,7 +309,7 @@ def running_count(mask):
     return x
 
 
-def _first_at_least(cumulative, targets):
+def first_at_least(cumulative, targets):
     """Index of the first position where `cumulative >= targets` (or L)."""
     return tf.searchsorted(cumulative, targets, side="left")
 
@@ -365,111 +366,3 @@ def select_words(keys, eligible, starts, rate, count_mode,
                    < expected - tf.cast(before, tf.float32)))
         threshold = tf.where(take, crossing, threshold)
     return values >= threshold[:, None], word_ids
-
-
-def geometric_span_lengths(keys, num_spans, p=0.2, max_length=10,
-                           stream=SPAN_LENGTH_STREAM):
-    """Span lengths ~ Geometric(p) truncated to `[1, max_length]`.
-
-    SpanBERT renormalizes the geometric over `1..max_length` (mean 3.78 at
-    `p=0.2`, `max_length=10`); drawn by inverse CDF from one uniform each.
-
-    Examples:
-
-    >>> lengths = geometric_span_lengths(kr.example_keys(0, 0, [0]), 4)
-    >>> lengths.shape, int(tf.reduce_min(lengths)) >= 1
-    (TensorShape([1, 4]), True)
-    """
-    if p >= 1.0:
-        return tf.ones(tf.concat([tf.shape(keys), [num_spans]], 0), tf.int32)
-    u = kr.uniform(keys, num_spans, stream)
-    q = 1.0 - p
-    mass = 1.0 - q**max_length
-    draws = tf.floor(tf.math.log1p(-u * mass) / math.log(q)) + 1.0
-    return tf.clip_by_value(tf.cast(draws, tf.int32), 1, max_length)
-
-
-def mean_span_length(p=0.2, max_length=10):
-    """Mean of `geometric_span_lengths` (3.78 for SpanBERT)."""
-    weights = [p * (1 - p) ** (i - 1) for i in range(1, max_length + 1)]
-    return sum(i * w for i, w in enumerate(weights, 1)) / sum(weights)
-
-
-def select_spans(keys, eligible, starts, rate, count_mode,
-                 mask_selection_length, num_candidate_spans, p=0.2,
-                 max_span_length=10):
-    """Select SpanBERT spans of whole words under a token budget.
-
-    Each row draws `num_candidate_spans` spans at once: a length in words
-    from `geometric_span_lengths` and an anchor at a uniformly random word
-    start. A span covers its words but stops at the first special token or
-    padding. As in SpanBERT, a span whose anchor is already covered by an
-    earlier span is skipped, spans are taken in order until the budget
-    (from `count_mode`; a Binomial(n, rate) draw for `bernoulli`) is
-    reached, and the last span is cut at the budget, so the count modes
-    hold exactly for tokens. Rows whose candidates run out first (very short
-    segments) get fewer tokens.
-
-    Args:
-        keys, eligible, rate, count_mode, mask_selection_length: as in
-            `select_tokens`.
-        starts: `[B, L]` bool, from `word_starts`.
-        num_candidate_spans: int, spans drawn per row (static).
-        p, max_span_length: the span length distribution.
-
-    Returns:
-        `(selected, span_ids)`: `[B, L]` bool, and `[B, L]` int32, the
-        index of the span that covers each position (`-1` if none).
-    """
-    length = eligible.shape[-1]
-    spans = num_candidate_spans
-    ordinal = running_count(starts)
-    num_words = ordinal[:, -1]
-    n = tf.reduce_sum(tf.cast(eligible, tf.int32), -1)
-    if count_mode == "bernoulli":
-        draws = uniform24(keys, length, COUNT_STREAM) < rate_threshold(rate)
-        budget = tf.reduce_sum(tf.cast(eligible & draws, tf.int32), -1)
-        budget = tf.minimum(budget, mask_selection_length)
-    else:
-        budget = selection_count(keys, n, rate, count_mode,
-                                 mask_selection_length)
-
-    sizes = geometric_span_lengths(keys, spans, p, max_span_length)
-    anchors = kr.randint(keys, spans, tf.maximum(num_words, 1)[:, None],
-                         SPAN_ANCHOR_STREAM)
-    begin = _first_at_least(ordinal, anchors + 1)
-    word_end = _first_at_least(ordinal, anchors + sizes + 1)
-    gaps = running_count(tf.logical_not(eligible))
-    here = tf.gather(gaps, tf.minimum(begin, length - 1), batch_dims=1)
-    end = tf.minimum(word_end, _first_at_least(gaps, here + 1))
-
-    # SpanBERT re-draws an anchor that is already masked: skip it. Spans are
-    # few, so this short sequential pass over them is unrolled.
-    valid = []
-    for c in range(spans):
-        ok = num_words > 0
-        if c:
-            inside = ((begin[:, c:c + 1] >= begin[:, :c])
-                      & (begin[:, c:c + 1] < end[:, :c])
-                      & tf.stack(valid, axis=1))
-            ok &= tf.logical_not(tf.reduce_any(inside, axis=-1))
-        valid.append(ok)
-    valid = tf.stack(valid, axis=1)
-
-    position = tf.range(length)[None, None, :]
-    covers = (valid[:, :, None] & (position >= begin[:, :, None])
-              & (position < end[:, :, None]))
-    index = tf.range(spans)[None, :, None]
-    span_of = tf.reduce_min(tf.where(covers, index, spans), axis=1)
-    added = tf.math.bincount(span_of, minlength=spans + 1,
-                             maxlength=spans + 1, axis=-1)[:, :spans]
-    total = tf.cumsum(added, axis=-1)
-    # The span that reaches the budget is cut; the ones before it are whole.
-    crossing = tf.reduce_sum(tf.cast(total < budget[:, None], tf.int32), -1)
-    before = tf.gather(total - added, tf.minimum(crossing, spans - 1),
-                       batch_dims=1)
-    in_crossing = (span_of == crossing[:, None]) & (crossing < spans)[:, None]
-    rank = running_count(in_crossing)
-    selected = (span_of < crossing[:, None]) | (
-        in_crossing & (rank <= (budget - before)[:, None]))
-    return selected, tf.where(selected, span_of, -1)

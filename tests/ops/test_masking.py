@@ -4,12 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_objectives.ops import masking
+from keras_objectives.ops import masking, selection
 from keras_objectives.ops import random as kr
-from keras_objectives.ops import selection
-from tests.test_case import TestCase
-from tests.test_case import packed_features
-from tests.test_case import tiny_vocabulary
+from tests.test_case import TestCase, packed_features, tiny_vocabulary
 
 VOCAB = 200
 SPECIAL = list(range(111))  # the reserved block of `tiny_vocabulary`
@@ -57,7 +54,7 @@ class InvariantsMixin:
         count = w.sum(-1).astype(int)
         # Used slots come first, positions unique and ascending, pads are 0.
         np.testing.assert_array_equal(w, np.arange(w.shape[1]) < count[:, None])
-        for row_pos, c in zip(pos, count):
+        for row_pos, c in zip(pos, count, strict=True):
             self.assertTrue(np.all(np.diff(row_pos[:c]) > 0))
             self.assertTrue(np.all(row_pos[c:] == 0))
         self.assertTrue(np.all(out["mask_ids"][w == 0] == 0))
@@ -150,7 +147,7 @@ class BudgetThresholdTest(TestCase):
         budget = rng.integers(0, 45, 100)
         got = selection.budget_threshold(
             tf.constant(values, tf.int32), tf.constant(budget, tf.int32))
-        for row, b, t in zip(values, budget, got.numpy()):
+        for row, b, t in zip(values, budget, got.numpy(), strict=True):
             candidates = sorted(set(row[row >= 0].tolist()) | {2**30})
             best = min(c for c in [0] + [c + 1 for c in candidates]
                        if np.sum(row >= c) <= b)
@@ -364,7 +361,7 @@ class SpanTest(TestCase, InvariantsMixin):
                          [[1, 2, 3, 4, 5, 0]])
 
     def test_geometric_lengths(self):
-        lengths = np.asarray(selection.geometric_span_lengths(
+        lengths = np.asarray(masking.geometric_span_lengths(
             _keys(20000), 10)).ravel()
         p, q = 0.2, 0.8
         mass = 1 - q**10
@@ -372,10 +369,10 @@ class SpanTest(TestCase, InvariantsMixin):
             pk = p * q ** (k - 1) / mass
             self.assertAllClose(np.mean(lengths == k), pk,
                                 atol=_bound(pk, lengths.size))
-        self.assertAllClose(selection.mean_span_length(), 3.797, atol=1e-3)
+        self.assertAllClose(masking.mean_span_length(), 3.797, atol=1e-3)
         self.assertAllClose(lengths.mean(), 3.797,
                             atol=4 * 2.6 / math.sqrt(lengths.size))
-        ones = selection.geometric_span_lengths(_keys(3), 4, p=1.0)
+        ones = masking.geometric_span_lengths(_keys(3), 4, p=1.0)
         np.testing.assert_array_equal(ones, 1)
 
     def test_invariants_and_budget(self):
