@@ -24,8 +24,8 @@ unpacked `package/gutenberg/` directory.
 split, `vocabulary_size=8192`, `lowercase=True`) with
 `keras_objectives.data.train_vocabulary` and ships it as
 `vocab-<key>.txt.xz`, where `<key>` is the content hash `train_vocabulary`
-looks up, so the default setting never retrains (about 2 minutes on 2
-cores). Any change to the documents, the settings or the reserved tokens
+looks up, so the default setting never retrains (about 2.5 minutes of
+CPU). Any change to the documents, the settings or the reserved tokens
 changes the key, and the shipped file is then simply not used.
 
 ```
@@ -229,7 +229,7 @@ def main(argv=None):
     parser.add_argument("--output-dir", default=OUTPUT_DIR)
     parser.add_argument(
         "--vocabulary", action="store_true",
-        help="also ship the default vocabulary (about 2 minutes)",
+        help="also ship the default vocabulary (2.5 CPU minutes)",
     )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
