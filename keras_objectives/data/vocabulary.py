@@ -7,7 +7,7 @@ vocabulary trained here (see `special_tokens.py`).
 
 The learner binary-searches a frequency threshold and makes a full pass over
 the unique words at each of its ~16 steps, in pure Python. On the embedded
-corpus's train split (7.1 M characters, 35 k unique lowercased words) a
+corpus's train split (6.4 M characters, ~35 k unique lowercased words) a
 vocabulary of 8192 takes about 2.5 minutes of CPU (single-threaded).
 Subsampling does not help there: the threshold cannot go below 10, so a
 1 MB sample yields only ~2.8 k tokens when 8192 are asked for. Hence
