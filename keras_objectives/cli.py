@@ -1,4 +1,4 @@
-"""`keras-objectives <verb>`: train, compare, report (and, as it lands, tune).
+"""`keras-objectives <verb>`: train, compare, report, tune.
 
 Examples:
 
@@ -6,6 +6,7 @@ Examples:
     keras-objectives train recipes/causal_lm.py --config.training.steps=200
     keras-objectives compare recipes/quickstart.py --workdir runs/quickstart
     keras-objectives report runs/quickstart
+    keras-objectives tune recipes/tune_quickstart.py --workdir runs/tune
 """
 
 import argparse
@@ -77,6 +78,28 @@ def _report(args, overrides):
     return 0
 
 
+def _tune(args, overrides):
+    from keras_objectives.tuner import require_keras_tuner
+    from keras_objectives.tuner.recipe import load_tuning_recipe
+    from keras_objectives.tuner.search import run_search
+
+    recipe = load_tuning_recipe(args.recipe, overrides)
+    try:
+        require_keras_tuner()  # The optional [tuner] extra.
+    except ImportError as e:
+        raise ValueError(str(e)) from None
+    workdir = args.workdir or _default_workdir(args.recipe)
+    print(f"keras-objectives: tuning {args.recipe} ({recipe['tuner']}) in "
+          f"{workdir}", file=sys.stderr)
+    result = run_search(recipe, workdir, overwrite=args.overwrite,
+                        verbose=0 if args.quiet else 1)
+    print(f"done: {result['trials']} trials, {result['trainings']} trained "
+          f"now; best probe dev accuracy {result['best_score']} with "
+          f"{result['best_hyperparameters']}; report "
+          f"{result['report']['html']}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="keras-objectives",
@@ -118,6 +141,22 @@ def build_parser():
     )
     report.add_argument("workdir", help="comparison directory")
     report.set_defaults(handler=_report)
+    tune = verbs.add_parser(
+        "tune",
+        help="search objectives and their hyperparameters (keras-tuner)",
+        description="Run the tuning RECIPE (path.py[:arg]): a keras-tuner "
+        "search scored by the downstream probe, then report.md/report.html."
+        " Rerunning resumes (finished trials are kept). Override fields "
+        "with --config.FIELD=VALUE, e.g. --config.max_trials=4.",
+    )
+    tune.add_argument("recipe", help="tuning recipe file, optionally :arg")
+    tune.add_argument("--workdir", help="search directory (default "
+                      "runs/NAME)")
+    tune.add_argument("--overwrite", action="store_true",
+                      help="delete a previous search in --workdir first")
+    tune.add_argument("--quiet", action="store_true",
+                      help="no progress display")
+    tune.set_defaults(handler=_tune)
     return parser
 
 
