@@ -41,14 +41,15 @@ def get_config(arg=None):
         "description": "MLM vs CLM vs span corruption on the embedded "
                        "books, tiny body, equal training FLOPs.",
         "seeds": [0, 1],
-        "budget": {"flops": 3e11 if smoke else 1.5e12},
+        "budget": {"flops": 1.5e11 if smoke else 4e11},
         "base": base,
         "arms": arms,
         "evaluations": [
             {"name": "linear_probe", "task": "book_attribution"},
-            {"name": "minimal_pairs", "num_pairs": 200},
+            {"name": "minimal_pairs", "num_pairs": 200,
+             "along_training": False},
             "held_out_lm",
         ],
-        "checkpoints_for_curves": 0 if smoke else 3,
+        "checkpoints_for_curves": 0 if smoke else 2,
         "log_intervals": 5 if smoke else 10,
     }
