@@ -149,6 +149,9 @@ def train(config, workdir, verbose="auto"):
             f"training.steps_per_checkpoint={per_ckpt}."
         )
     batch = t["global_batch_size"]
+    identifier = config["objective"]
+    objectives.get_class(identifier if isinstance(identifier, str)
+                         else identifier.get("class_name"))  # Fail fast.
     if t["deterministic"]:
         tf.config.experimental.enable_op_determinism()
     if t["mixed_precision"]:
