@@ -11,6 +11,7 @@ from keras_objectives.objectives.mixture import Mixture
 from keras_objectives.objectives.objective import Objective
 from keras_objectives.objectives.prefix_lm import PrefixLM
 from keras_objectives.objectives.registry import get
+from keras_objectives.objectives.registry import get_class
 from keras_objectives.objectives.registry import names
 from keras_objectives.objectives.registry import register
 from keras_objectives.objectives.replaced_token_detection import (
