@@ -110,8 +110,9 @@ def _leaks_in_token_ids(passages, corpus, probe_words):
         parts += [np.asarray(ids, np.int32), np.array([-1], np.int32)]
     haystack = np.concatenate(parts).tobytes() if parts else b""
     probes = [" ".join(p.split()[:probe_words]) for _, p in passages]
-    for (book, _), probe, ids in zip(passages, probes, common.tokenize(
-            corpus.tokenizer, probes)):
+    tokenized = common.tokenize(corpus.tokenizer, probes)
+    for (book, _), probe, ids in zip(passages, probes, tokenized,
+                                     strict=True):
         needle = np.asarray(ids, np.int32).tobytes()
         at = haystack.find(needle)
         while at >= 0 and at % 4:

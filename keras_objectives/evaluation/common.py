@@ -8,7 +8,7 @@ each arm gets (`feature_attention_mode`):
 | objective trained with | body can express   | features computed with |
 |------------------------|--------------------|------------------------|
 | `bidirectional`        | bidirectional      | bidirectional          |
-| `prefix`               | prefix (all modes) | bidirectional: a full `prefix_mask` |
+| `prefix`               | prefix (all modes) | bidirectional (full prefix) |
 | `causal`               | causal (or any)    | causal                 |
 | encoder-decoder        | encoder + decoder  | the encoder's output   |
 

@@ -21,9 +21,7 @@ import numpy as np
 
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.evaluation import common
-from keras_objectives.evaluation.logistic_regression import (
-    LogisticRegression,
-)
+from keras_objectives.evaluation.logistic_regression import LogisticRegression
 from keras_objectives.evaluation.metrics import accuracy
 from keras_objectives.evaluation.metrics import macro_f1
 from keras_objectives.evaluation.metrics import summarize_seeds

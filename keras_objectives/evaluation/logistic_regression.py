@@ -21,10 +21,11 @@ def _lbfgs(fun, x, max_iterations, tolerance, memory=10):
     """Minimize `fun(x) -> (value, gradient)`; return `(x, iterations)`."""
     f, g = fun(x)
     history = []
-    iteration = 0
-    for iteration in range(1, max_iterations + 1):
+    iterations = 0
+    while iterations < max_iterations:
         if np.max(np.abs(g)) < tolerance:
             break
+        iterations += 1
         q = g.copy()
         alphas = []
         for s, y, rho in reversed(history):
@@ -36,7 +37,8 @@ def _lbfgs(fun, x, max_iterations, tolerance, memory=10):
             q *= (s @ y) / (y @ y)
         else:
             q /= max(1.0, np.linalg.norm(g))
-        for (s, y, rho), a in zip(history, reversed(alphas)):
+        for (s, y, rho), a in zip(history, reversed(alphas),
+                                  strict=True):
             q += s * (a - rho * (y @ q))
         direction = -q
         slope = g @ direction
@@ -57,7 +59,7 @@ def _lbfgs(fun, x, max_iterations, tolerance, memory=10):
         x, f, g = x_new, f_new, g_new
         if done:
             break
-    return x, iteration
+    return x, iterations
 
 
 @keras_objectives_export("keras_objectives.evaluation.LogisticRegression")

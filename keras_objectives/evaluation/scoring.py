@@ -1,13 +1,16 @@
 """How each arm scores a sentence, and the sentence scores themselves.
 
-| arm                                               | sentence score           |
-|---------------------------------------------------|--------------------------|
-| causal LM, FIM, prefix LM in decoder form         | causal `log p(sentence [SEP])` (`lm_context`: empty prefix) |
-| masked LM (a head with `mask_positions`)          | MLM PLL, Salazar et al. 2020 |
-| ELECTRA (`replaced_token_detection`, any variant) | MLM PLL of its generator |
-| span corruption, iid denoising, UL2 (both forms)  | T5-style PLL             |
-| BART denoising (`denoising`, both forms)          | reconstruction PLL       |
-| prefix LM on an encoder-decoder, a bare discriminator | `None`, with the reason |
+| arm                                     | sentence score              |
+|-----------------------------------------|-----------------------------|
+| causal LM, FIM, decoder-form prefix LM  | causal `log p(text [SEP])`  |
+| masked LM (a head with `mask_positions`)| MLM PLL (Salazar et al.)    |
+| ELECTRA (any variant)                   | MLM PLL of its generator    |
+| span corruption, iid denoising, UL2     | T5-style PLL (both forms)   |
+| BART denoising (`denoising`)            | reconstruction PLL          |
+| encoder-decoder prefix LM, a bare discriminator | `None`, with a reason |
+
+The causal score reads the arm's `lm_context` first (an empty prefix for
+prefix LM).
 
 An objective can choose explicitly with a class attribute
 `sentence_scoring = "causal" | "masked_pll" | "denoising_pll" |

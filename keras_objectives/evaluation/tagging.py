@@ -22,9 +22,7 @@ import numpy as np
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.evaluation import common
 from keras_objectives.evaluation.linear_probe import seed_list
-from keras_objectives.evaluation.logistic_regression import (
-    LogisticRegression,
-)
+from keras_objectives.evaluation.logistic_regression import LogisticRegression
 from keras_objectives.evaluation.metrics import chunk_f1
 from keras_objectives.evaluation.metrics import summarize_seeds
 from keras_objectives.utils import check_int
@@ -160,13 +158,15 @@ def evaluate_tagging(model, objective, corpus, task, seed=0,
         for split, (x, index, sentences, tags) in evaluated.items():
             predicted = [[majority] * len(words) for words in sentences]
             if len(x):
-                for (i, w), c in zip(index, probe.predict(x)):
+                for (i, w), c in zip(index, probe.predict(x),
+                                     strict=True):
                     predicted[i][w] = task.label_names[c]
             flat_true = [t for row in tags for t in row]
             flat_pred = [t for row in predicted for t in row]
             chunks = chunk_f1(tags, predicted)
             run[f"{split}_token_accuracy"] = float(np.mean(
-                [a == b for a, b in zip(flat_true, flat_pred)]))
+                [a == b for a, b in zip(flat_true, flat_pred,
+                                        strict=True)]))
             run[f"{split}_chunk_f1"] = chunks["f1"]
             run[f"{split}_chunk_precision"] = chunks["precision"]
             run[f"{split}_chunk_recall"] = chunks["recall"]

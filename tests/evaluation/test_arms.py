@@ -15,9 +15,7 @@ from keras_objectives.evaluation import evaluate_language_model
 from keras_objectives.evaluation import evaluate_linear_probe
 from keras_objectives.evaluation import evaluate_minimal_pairs
 from keras_objectives.evaluation.language_model import lm_context
-from keras_objectives.evaluation.pseudo_likelihood import (
-    _denoising_examples,
-)
+from keras_objectives.evaluation.pseudo_likelihood import _denoising_examples
 from keras_objectives.evaluation.pseudo_likelihood import decoder_rows
 from keras_objectives.evaluation.scoring import scoring_kind
 from keras_objectives.models import Pretrainer

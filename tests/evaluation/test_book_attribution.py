@@ -48,7 +48,8 @@ def test_task_splits_each_book_in_text_order(books):
     where = {}
     for split in ("train", "dev", "test"):
         inputs, labels = task.split(split)
-        where[split] = [texts[name].index(t) for t, y in zip(inputs, labels)
+        where[split] = [texts[name].index(t)
+                        for t, y in zip(inputs, labels, strict=True)
                         if y == label]
     assert max(where["train"]) < min(where["dev"])
     assert max(where["dev"]) < min(where["test"])

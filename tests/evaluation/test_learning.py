@@ -14,9 +14,9 @@ import pytest
 import tensorflow as tf
 
 from keras_objectives.data import pack
+from keras_objectives.evaluation import common
 from keras_objectives.evaluation import evaluate_language_model
 from keras_objectives.evaluation import evaluate_minimal_pairs
-from keras_objectives.evaluation import common
 from keras_objectives.models import Pretrainer
 from keras_objectives.models import TransformerBody
 from keras_objectives.objectives import get

@@ -10,9 +10,7 @@ from keras_objectives.evaluation import evaluate_minimal_pairs
 from keras_objectives.evaluation import make_minimal_pairs
 from keras_objectives.evaluation import masked_pseudo_log_likelihood
 from keras_objectives.evaluation.minimal_pairs import candidate_sentences
-from keras_objectives.evaluation.pseudo_likelihood import (
-    _denoising_examples,
-)
+from keras_objectives.evaluation.pseudo_likelihood import _denoising_examples
 from keras_objectives.evaluation.scoring import scoring_kind
 from tests.evaluation.test_common import BIG
 from tests.evaluation.test_common import FIRST_WORD
@@ -55,7 +53,7 @@ def test_pairs_are_deterministic_and_never_equal_to_the_original():
             assert all(w in p["bad"].split() for w in names)
         else:
             diff = [a != b for a, b in zip(p["good"].split(),
-                                           p["bad"].split())]
+                                           p["bad"].split(), strict=True)]
             assert len(p["good"].split()) == len(p["bad"].split())
             assert sum(diff) == 1
     kinds = [p["kind"] for p in pairs]
@@ -75,7 +73,8 @@ def test_swaps_are_adjacent_and_headings_numbers_repeats_are_skipped():
     for p in make_minimal_pairs([PROSE], 40, seed=0, perturbations=["swap"]):
         good = p["good"].lower().split()
         bad = p["bad"].lower().split()
-        moved = [i for i, (a, b) in enumerate(zip(good, bad)) if a != b]
+        moved = [i for i, (a, b) in enumerate(zip(good, bad, strict=True))
+                 if a != b]
         assert len(moved) == 2 and moved[1] == moved[0] + 1
     with pytest.raises(ValueError, match="perturbations"):
         make_minimal_pairs([PROSE], 3, perturbations=["delete"])

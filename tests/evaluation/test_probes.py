@@ -60,7 +60,7 @@ def test_linear_probe_reads_frozen_features_and_shuffled_is_chance():
                                     _keyword_task(shuffle=True), seed=0)
     # 120 dev examples: chance 0.5, 4 sigma = 0.18.
     assert control["dev_accuracy"] < 0.68
-    for before, after in zip(weights, body.get_weights()):
+    for before, after in zip(weights, body.get_weights(), strict=True):
         np.testing.assert_array_equal(before, after)
 
 
@@ -114,7 +114,7 @@ def test_fine_tuning_trains_a_copy_and_learns():
                                   batch_size=16)
     assert result["dev_accuracy"] >= 0.8
     assert result["epochs"] == 3 and result["seeds"] == [0]
-    for before, after in zip(weights, body.get_weights()):
+    for before, after in zip(weights, body.get_weights(), strict=True):
         np.testing.assert_array_equal(before, after)
     with pytest.raises(ValueError, match="epochs"):
         evaluate_fine_tuning(body, MLM, corpus, _keyword_task(), epochs=6)
