@@ -24,9 +24,16 @@ from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.models.transformer_body import TransformerBody
 
 ENCODER_DECODER = "encoder_decoder"
+def _t5(max_sequence_length=None, **dims):
+    # T5 uses relative position buckets: no maximum length to set.
+    return keras_hub.models.T5Backbone(**dims)
+
+
 _STOCK = {
     "bert": keras_hub.models.BertBackbone,
     "gpt2": keras_hub.models.GPT2Backbone,
+    "bart": keras_hub.models.BartBackbone,
+    "t5": _t5,
 }
 _STOCK_DIMS = (
     "num_layers",
@@ -280,7 +287,8 @@ def make_backbone(
 
     Args:
         kind: `"body"` (`TransformerBody`), `"bert"` (`BertBackbone`),
-            `"gpt2"` (`GPT2Backbone`), or a keras-hub preset name or local
+            `"gpt2"` (`GPT2Backbone`), `"t5"` (`T5Backbone`), `"bart"`
+            (`BartBackbone`), or a keras-hub preset name or local
             preset directory (loaded with `Backbone.from_preset`; `dims`
             are then ignored).
         vocabulary_size: int, the tokenizer's vocabulary size.
@@ -326,7 +334,7 @@ def make_backbone(
     else:
         raise ValueError(
             "Invalid value received for argument `kind`. Expected 'body', "
-            f"'bert', 'gpt2' or a keras-hub preset. Received: kind={kind!r}"
+            f"'bert', 'gpt2', 't5', 'bart' or a keras-hub preset. Received: kind={kind!r}"
         )
     check_attention_mode(backbone, attention_mode)
     if document_masking and not getattr(backbone, "document_masking", False):
