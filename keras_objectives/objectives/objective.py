@@ -5,7 +5,7 @@ import keras
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.utils import check_choice, check_int
 
-ATTENTION_MODES = ("bidirectional", "causal", "prefix")
+ATTENTION_MODES = ("bidirectional", "causal", "prefix", "encoder_decoder")
 
 
 class Objective:
@@ -78,7 +78,16 @@ class Objective:
         raise NotImplementedError
 
     def loss(self):
-        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        """Cross-entropy per loss-bearing token.
+
+        `"mean_with_sample_weight"` divides by the summed sample weights,
+        so the loss is a mean over the positions that carry a target (masked
+        slots, real next tokens) whatever their share of the batch: losses
+        of different objectives and mask rates are then per-token numbers.
+        """
+        return keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, reduction="mean_with_sample_weight"
+        )
 
     def metrics(self):
         return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
