@@ -17,6 +17,7 @@ import json
 import math
 import os
 import time
+import warnings
 
 import keras
 import tensorflow as tf
@@ -141,10 +142,12 @@ class ObjectiveHyperModel(keras_tuner.HyperModel):
     # --- the search space ------------------------------------------------
     def _dummy_objective(self, name, kwargs):
         vocabulary = reserved_tokens() + [f"t{i}" for i in range(1000)]
-        return objectives_lib.get(
-            {"class_name": name, "config": kwargs},
-            special_tokens=SpecialTokens.from_vocabulary(vocabulary),
-            sequence_length=self.config["sequence_length"], seed=0)
+        with warnings.catch_warnings():  # Only errors matter here.
+            warnings.simplefilter("ignore")
+            return objectives_lib.get(
+                {"class_name": name, "config": kwargs},
+                special_tokens=SpecialTokens.from_vocabulary(vocabulary),
+                sequence_length=self.config["sequence_length"], seed=0)
 
     def declare_hyperparameters(self, hp):
         """Register every objective's space, each in its conditional scope.

@@ -375,5 +375,6 @@ def validate_values(space, objectives, build, max_combinations=256):
                 shown = ", ".join(f"{name}/{a}={v!r}"
                                   for a, v in combo.items())
                 raise _error(
-                    f"The objective `{name}` refuses {shown}: {e}. Restrict"
+                    f"The objective `{name}` refuses {shown}: "
+                    f"{str(e).rstrip('.')}. Restrict"
                     " the search space to values it accepts.") from None
