@@ -11,11 +11,9 @@ keras-tuner is an optional extra (`pip install keras-objectives[tuner]`);
 the search spaces and the report import without it.
 """
 
-from keras_objectives.tuner.spaces import (  # noqa: F401
-    SEARCH_SPACES,  # noqa: F401
-    SHARED_SPACE,  # noqa: F401
-    tunable_hyperparameters,
-)
+from keras_objectives.tuner.spaces import SEARCH_SPACES  # noqa: F401  # noqa: F401
+from keras_objectives.tuner.spaces import SHARED_SPACE  # noqa: F401  # noqa: F401
+from keras_objectives.tuner.spaces import tunable_hyperparameters  # noqa: F401
 
 INSTALL_HINT = ("keras_objectives.tuner needs keras-tuner. Install it with "
                 "`pip install keras-objectives[tuner]` (or `pip install "

@@ -23,14 +23,19 @@ import keras
 import tensorflow as tf
 
 from keras_objectives import config as config_lib
-from keras_objectives import data, distribute, evaluation, training
+from keras_objectives import data
+from keras_objectives import distribute
+from keras_objectives import evaluation
 from keras_objectives import objectives as objectives_lib
+from keras_objectives import training
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.compare.budget import steps_for_budget
 from keras_objectives.compare.evaluate import resolve_task
-from keras_objectives.data.special_tokens import SpecialTokens, reserved_tokens
+from keras_objectives.data.special_tokens import SpecialTokens
+from keras_objectives.data.special_tokens import reserved_tokens
 from keras_objectives.objectives.flops import ModelDims
-from keras_objectives.tuner import require_keras_tuner, spaces
+from keras_objectives.tuner import require_keras_tuner
+from keras_objectives.tuner import spaces
 from keras_objectives.tuner.recipe import check_budget
 from keras_objectives.utils import atomic_write_json
 

@@ -22,9 +22,12 @@ import pprint
 import numpy as np
 
 from keras_objectives.compare import plots as plots_lib
-from keras_objectives.compare.report import fmt, render_html, render_markdown
+from keras_objectives.compare.report import fmt
+from keras_objectives.compare.report import render_html
+from keras_objectives.compare.report import render_markdown
 from keras_objectives.tuner import spaces
-from keras_objectives.utils import atomic_write_json, atomic_write_text
+from keras_objectives.utils import atomic_write_json
+from keras_objectives.utils import atomic_write_text
 
 PROJECT = "tuner"
 COLUMNS = ("trial", "status", "objective", "hyperparameters", "execution",

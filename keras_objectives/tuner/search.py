@@ -16,11 +16,9 @@ import time
 
 from keras_objectives import distribute
 from keras_objectives.tuner import require_keras_tuner
-from keras_objectives.tuner.recipe import (
-    RESUMABLE,
-    changed_fields,
-    validate_tuning_recipe,
-)
+from keras_objectives.tuner.recipe import RESUMABLE
+from keras_objectives.tuner.recipe import changed_fields
+from keras_objectives.tuner.recipe import validate_tuning_recipe
 from keras_objectives.utils import atomic_write_json
 
 PROJECT = "tuner"  # keras-tuner's project_name inside the workdir.
