@@ -8,7 +8,7 @@ Launch (15 runs of the 4 x 256 body at 2e8 tokens
 (~5e15 FLOPs) each: about 1-2 h per run on one GPU, weeks on 2 CPU
 cores):
 
-    keras-objectives compare recipes/compare_clm_mlm_ratio.py --workdir runs/clm_mlm_ratio
+    keras-objectives compare recipes/compare_clm_mlm_ratio.py
 
 CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
 minutes on 2 cores):

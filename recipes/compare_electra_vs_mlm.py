@@ -9,7 +9,7 @@ discriminator loss on the masked positions only and isolates that.
 Launch (9 runs of the 4 x 256 body at 1e15 FLOPs each:
 about 15-30 min per run on one GPU, days on 2 CPU cores):
 
-    keras-objectives compare recipes/compare_electra_vs_mlm.py --workdir runs/electra
+    keras-objectives compare recipes/compare_electra_vs_mlm.py
 
 CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
 minutes on 2 cores):

@@ -8,7 +8,7 @@ verdict uses the probe and minimal pairs only.
 Launch (15 runs of the 4 x 256 body at 1e15 FLOPs each:
 about 15-30 min per run on one GPU, days on 2 CPU cores):
 
-    keras-objectives compare recipes/compare_mask_rate.py --workdir runs/mask_rate
+    keras-objectives compare recipes/compare_mask_rate.py
 
 CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
 minutes on 2 cores):

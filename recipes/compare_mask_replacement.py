@@ -5,7 +5,7 @@ al. 2023: 80/10/10 is no better), tested for equivalence with a margin of
 Launch (10 runs of the 4 x 256 body at 1e15 FLOPs each:
 about 15-30 min per run on one GPU, days on 2 CPU cores):
 
-    keras-objectives compare recipes/compare_mask_replacement.py --workdir runs/mask_replacement
+    keras-objectives compare recipes/compare_mask_replacement.py
 
 CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
 minutes on 2 cores):

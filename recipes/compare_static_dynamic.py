@@ -4,16 +4,17 @@ the number of epochs over the corpus (RoBERTa Table 1: SQuAD 2.0 78.3 vs
 
 Static masking repeats each example's noise every `dupe_factor` epochs, so
 the contrast is crossed with the number of epochs over the corpus: run the
-recipe at several token budgets, one workdir each (the embedded corpus is
-about 2.3M tokens, so 2e8 tokens is ~85 epochs; the report shows each
-arm's epochs).
+recipe at several token budgets, one workdir each. The embedded corpus is
+about 2.3M tokens, so the default 2e8 tokens is ~85 epochs and
+`:ten_epochs` (2.3e7 tokens) about 10; the report shows each arm's
+epochs.
 
 Launch (6 runs of the 4 x 256 body at 2e8 tokens
 (~5e15 FLOPs) each: about 1-2 h per run on one GPU, weeks on 2 CPU
 cores):
 
-    keras-objectives compare recipes/compare_static_dynamic.py --workdir runs/static_dynamic
-    keras-objectives compare recipes/compare_static_dynamic.py --workdir runs/static_dynamic_10ep --config.budget.tokens=2.3e7
+    keras-objectives compare recipes/compare_static_dynamic.py
+    keras-objectives compare recipes/compare_static_dynamic.py:ten_epochs
 
 CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
 minutes on 2 cores):
@@ -26,12 +27,14 @@ from keras_objectives.compare.recipe import comparison_base
 
 
 def get_config(arg=None):
-    base, local = comparison_base(arg)
+    ten = arg == "ten_epochs"
+    base, local = comparison_base(None if ten else arg)
+    tokens = 2.3e7 if ten else (3e5 if local else 2e8)
     return {
         "name": "static_vs_dynamic",
         "description": "Static vs dynamic MLM masking at equal tokens.",
         "seeds": [0, 1] if local else [0, 1, 2],
-        "budget": {"tokens": 3e5 if local else 2e8},
+        "budget": {"tokens": tokens},
         "base": base,
         "arms": sweeps.static_vs_dynamic(dupe_factors=(10,)),
         "evaluations": [

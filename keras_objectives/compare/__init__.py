@@ -8,9 +8,7 @@ docs/comparing.md.
 """
 
 from keras_objectives.compare.budget import plan_budget  # noqa: F401
-from keras_objectives.compare.recipe import (  # noqa: F401
-    load_comparison_recipe,
-)
+from keras_objectives.compare.recipe import load_comparison_recipe  # noqa: F401
 from keras_objectives.compare.recipe import validate_recipe  # noqa: F401
 from keras_objectives.compare.report import write_report  # noqa: F401
 from keras_objectives.compare.runner import run_comparison  # noqa: F401

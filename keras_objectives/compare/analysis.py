@@ -232,9 +232,10 @@ def published_notes(recipe, tables):
                 measured.append(f"{table['label']} {table['primary']}: "
                                 f"{shown} → {call}{agree}")
             else:
+                best = table["verdict"]["ranking"][0]
                 measured.append(f"{table['label']} {table['primary']}: "
-                                f"{shown} → best {table['verdict']['ranking'][0]}"
-                                f" ({table['verdict']['text']})")
+                                f"{shown} → best {best} "
+                                f"({table['verdict']['text']})")
         caveat = ""
         if finding.get("budget") and finding["budget"] != axis:
             caveat = (f" The published contrast is at equal "

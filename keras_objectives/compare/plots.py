@@ -91,7 +91,7 @@ def scores(tables, arms):
     colors = _colors(arms)
     fig, axes = plt.subplots(1, len(panels), figsize=(
         max(4.5 * len(panels), 5), 3.8), squeeze=False)
-    for axis, table in zip(axes[0], panels):
+    for axis, table in zip(axes[0], panels, strict=True):
         by_arm = table["metrics"][table["primary"]]
         names = [a for a in arms if a in by_arm]
         means = [by_arm[a]["mean"] for a in names]
@@ -133,7 +133,7 @@ def sample_efficiency(rows, tables, arms):
     colors = _colors(arms)
     fig, axes = plt.subplots(1, len(panels), figsize=(
         max(4.5 * len(panels), 5), 3.8), squeeze=False)
-    for axis, table in zip(axes[0], panels):
+    for axis, table in zip(axes[0], panels, strict=True):
         for arm in arms:
             curve = _by_step(rows, arm, table["label"], table["primary"],
                              "flops")

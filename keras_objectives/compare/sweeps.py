@@ -61,7 +61,7 @@ def sweep(arm, field, values, names=None):
             f"per value ({len(values)}). Received: names={names!r}"
         )
     arms = []
-    for name, value in zip(names, values):
+    for name, value in zip(names, values, strict=True):
         new = copy.deepcopy(base)
         new["name"] = name
         if field.startswith("objective.config."):

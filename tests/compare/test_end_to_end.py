@@ -106,7 +106,7 @@ def test_sigkill_mid_comparison_then_resume_gives_the_same_results(
     assert [r["status"] for r in collection["runs"]] == ["completed"] * 4
     got, want = read_results(workdir), read_results(reference)
     assert [r["metric"] for r in got] == [r["metric"] for r in want]
-    for a, b in zip(got, want):
+    for a, b in zip(got, want, strict=True):
         assert {k: v for k, v in a.items() if k != "value"} == {
             k: v for k, v in b.items() if k != "value"}
         np.testing.assert_allclose(float(a["value"]), float(b["value"]),

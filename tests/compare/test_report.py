@@ -87,7 +87,7 @@ def fake_comparison(root, arms, seeds=(0, 1, 2)):
     _write(os.path.join(root, "comparison.json"),
            json.dumps({"recipe": recipe, "plan": plan}))
     for name, (objective, probes, statuses, lm) in arms.items():
-        for seed, probe, status in zip(seeds, probes, statuses):
+        for seed, probe, status in zip(seeds, probes, statuses, strict=True):
             if status == "absent":
                 continue
             fake_run(root, name, seed, objective, probe, status,
