@@ -96,7 +96,8 @@ def resolve_task(name, spec, corpus):
     """
     from keras_objectives import evaluation
 
-    key = (name == "tagging", repr(spec))
+    key = (name == "tagging", repr(spec), getattr(corpus, "source", None),
+           getattr(corpus, "vocabulary_size", None))
     if key in _TASKS:
         return _TASKS[key]
     if spec is None or spec in BUILTIN_TASKS:
