@@ -16,6 +16,8 @@ A body is never asked for attention its objective did not train, except
 that a prefix body sees its whole input as the prefix.
 """
 
+import weakref
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -161,17 +163,26 @@ def batches(arrays, batch_size):
                              for k, v in arrays.items()}
 
 
+_CACHE = weakref.WeakKeyDictionary()
+
+
+def cached(model, key, factory):
+    """`factory()`, computed once per `(model, key)`.
+
+    Traced functions and helper models live here, not as attributes of the
+    model, so that evaluating a model never adds anything Keras would track
+    (weights, layers) or save.
+    """
+    entries = _CACHE.setdefault(model, {})
+    if key not in entries:
+        entries[key] = factory()
+    return entries[key]
+
+
 def compiled_call(model):
-    """A traced `model(x, training=False)`, cached on the model."""
-    fn = getattr(model, "_evaluation_call", None)
-    if fn is None:
-        fn = tf.function(lambda x: model(x, training=False),
-                         reduce_retracing=True)
-        try:
-            model._evaluation_call = fn
-        except AttributeError:  # pragma: no cover - frozen objects
-            pass
-    return fn
+    """A traced `model(x, training=False)`, cached per model."""
+    return cached(model, "call", lambda: tf.function(
+        lambda x: model(x, training=False), reduce_retracing=True))
 
 
 def feature_attention_mode(backbone, objective):
@@ -241,15 +252,13 @@ def backbone_states(model, objective, token_ids, padding_mask,
     def call(x):
         return sequence_output(backbone, x, mode)
 
-    fn = getattr(backbone, "_evaluation_states", None)
-    if fn is None or fn[0] != mode:
-        fn = (mode, tf.function(call, reduce_retracing=True))
-        backbone._evaluation_states = fn
+    fn = cached(backbone, ("states", mode), lambda: tf.function(
+        call, reduce_retracing=True))
     arrays = {"token_ids": np.asarray(token_ids, np.int32),
               "padding_mask": np.asarray(padding_mask).astype(np.int32)}
     start = 0
     for count, batch in batches(arrays, batch_size):
-        hidden = keras.ops.convert_to_numpy(fn[1](batch))
+        hidden = keras.ops.convert_to_numpy(fn(batch))
         yield start, count, hidden[:count].astype(np.float32)
         start += count
 

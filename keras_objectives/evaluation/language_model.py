@@ -96,21 +96,19 @@ def causal_rows(objective, documents, length):
 
 
 def _score_function(model):
-    fn = getattr(model, "_evaluation_score", None)
-    if fn is None:
-
+    def make():
         @tf.function(reduce_retracing=True)
         def fn(x, targets):
-            logits = model(x, training=False)
-            logits = tf.cast(logits, tf.float32)
+            logits = tf.cast(model(x, training=False), tf.float32)
             tf.debugging.assert_rank(
                 logits, 3, "the model must emit logits [batch, length, "
                 "vocabulary] at every position")
             return -tf.nn.sparse_softmax_cross_entropy_with_logits(
                 labels=targets, logits=logits)
 
-        model._evaluation_score = fn
-    return fn
+        return fn
+
+    return common.cached(model, "token_log_probs", make)
 
 
 @keras_objectives_export("keras_objectives.evaluation.token_log_probs")

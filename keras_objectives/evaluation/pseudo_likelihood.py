@@ -27,9 +27,7 @@ from keras_objectives.evaluation.language_model import token_log_probs
 
 
 def _masked_score_function(model, gathered):
-    cache = getattr(model, "_evaluation_pll", None)
-    if cache is None:
-
+    def make():
         @tf.function(reduce_retracing=True)
         def fn(x, positions, targets):
             logits = tf.cast(model(x, training=False), tf.float32)
@@ -40,8 +38,9 @@ def _masked_score_function(model, gathered):
             return -tf.nn.sparse_softmax_cross_entropy_with_logits(
                 labels=targets, logits=logits)
 
-        cache = model._evaluation_pll = fn
-    return cache
+        return fn
+
+    return common.cached(model, ("masked_pll", gathered), make)
 
 
 @keras_objectives_export(

@@ -56,13 +56,13 @@ def masked_lm_model(model, objective):
             generator = model.get_layer("generator")
         except ValueError:
             return None
-        cached = getattr(model, "_evaluation_generator", None)
-        if cached is None:
+
+        def make():
             inputs = {n: keras.Input((None,), dtype=t.dtype, name=n)
                       for n, t in model.input.items()}
-            cached = keras.Model(inputs, generator(inputs)["logits"])
-            model._evaluation_generator = cached
-        return cached
+            return keras.Model(inputs, generator(inputs)["logits"])
+
+        return common.cached(model, "electra_generator", make)
     if "mask_positions" not in common.input_names(model):
         return None
     output = model.output

@@ -51,14 +51,14 @@ def _check_nonempty(examples, split, source):
         )
 
 
-def _check_known(labels, known, split, source):
+def _check_known(labels, known, split, source, fix=None):
     unknown = sorted(set(labels) - set(known))
     if unknown:
         raise ValueError(
             f"Invalid value received for the `{split}` split: the labels "
             f"{unknown} never occur in the training split ({sorted(known)}). "
-            f"Received: {split}={source!r}. Fix the labels, or add training "
-            "examples with them."
+            f"Received: {split}={source!r}. "
+            + (fix or "Fix the labels, or add training examples with them.")
         )
 
 
@@ -277,7 +277,7 @@ def read_conll_file(path, word_column=0, tag_column=-1):
 
 @keras_objectives_export("keras_objectives.evaluation.load_conll")
 def load_conll(train, dev=None, test=None, word_column=0, tag_column=-1,
-               name=None, dev_fraction=0.1, seed=0):
+               name=None, dev_fraction=0.1, seed=0, allow_unseen_tags=False):
     """Load a tagging task (for example CoNLL-2000 chunking) from files.
 
     Args:
@@ -290,6 +290,11 @@ def load_conll(train, dev=None, test=None, word_column=0, tag_column=-1,
         name: str, defaults to the training file's folder name.
         dev_fraction: float, used only without a `dev` file.
         seed: int, the dev carve-out seed.
+        allow_unseen_tags: bool. By default a dev or test tag that never
+            occurs in train is an error; allow it for benchmarks whose test
+            set has rare tags the training set lacks (CoNLL-2000's test has
+            `I-LST`). The probe never predicts such a tag, so it counts
+            against token accuracy and chunk recall.
 
     Returns:
         A `TaggingTask` whose splits are `(sentences, tags)`.
@@ -304,8 +309,11 @@ def load_conll(train, dev=None, test=None, word_column=0, tag_column=-1,
         _check_nonempty(sentences, split, paths.get(split))
     tag_names = _sort_labels(t for _, tags in raw["train"] for t in tags)
     for split, sentences in raw.items():
-        _check_known([t for _, tags in sentences for t in tags], tag_names,
-                     split, paths.get(split))
+        if not allow_unseen_tags:
+            _check_known([t for _, tags in sentences for t in tags],
+                         tag_names, split, paths.get(split),
+                         "Fix the tags, or pass `allow_unseen_tags=True` to "
+                         "score them as never predicted.")
     name = name or os.path.basename(os.path.dirname(os.path.abspath(train)))
     splits = {k: ([w for w, _ in v], [t for _, t in v])
               for k, v in raw.items()}

@@ -60,6 +60,7 @@ def _pretrainer(name, **config):
 def test_each_arm_gets_its_instruments(name):
     scoring, has_lm, attention = ARMS[name]
     model, objective = _pretrainer(name)
+    tracked = (len(model.weights), len(model.layers))
     assert scoring_kind(model, objective) == (scoring, None)
     lm = evaluate_language_model(model, objective, CORPUS)
     if has_lm:
@@ -76,6 +77,8 @@ def test_each_arm_gets_its_instruments(name):
                                   _keyword_task(40), seed=0)
     assert probe["feature_attention"] == attention
     assert probe["feature_dim"] == 16
+    # Evaluating adds nothing Keras would track or save.
+    assert (len(model.weights), len(model.layers)) == tracked
 
 
 @pytest.mark.large

@@ -133,8 +133,11 @@ def test_conll_ragged_columns_name_file_and_line(folder):
         load_conll(ragged, ragged)
     train = _write(folder, "train.txt", CONLL)
     dev = _write(folder, "dev.txt", "x NN B-VP\n")
-    with pytest.raises(ValueError, match="B-VP"):
+    with pytest.raises(ValueError, match="B-VP.*allow_unseen_tags"):
         load_conll(train, dev)
+    task = load_conll(train, dev, allow_unseen_tags=True)
+    assert task.split("dev")[1] == [["B-VP"]]
+    assert "B-VP" not in task.label_names
 
 
 def test_tfds_fails_clearly_offline(tmp_path, monkeypatch):
