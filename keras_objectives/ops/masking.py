@@ -67,17 +67,19 @@ def select_spans(keys, eligible, starts, rate, count_mode,
     Each row draws `num_candidate_spans` spans at once: a length in words
     from `geometric_span_lengths` and an anchor at a uniformly random word
     start. A span covers its words but stops at the first special token or
-    padding. As in SpanBERT, a span whose anchor is already covered by an
-    earlier span is skipped, spans are taken in order until the budget
-    (from `count_mode`; a Binomial(n, rate) draw for `bernoulli`) is
-    reached, and the last span is cut at the budget, so the count modes
-    hold exactly for tokens. Rows whose candidates run out first (very short
-    segments) get fewer tokens.
+    padding. Spans are taken in order until the budget (from `count_mode`;
+    a Binomial(n, rate) draw for `bernoulli`) is reached and the last one is
+    cut there, as in SpanBERT, so the count modes hold exactly for tokens.
+    As in SpanBERT, a span whose anchor is already masked is skipped. A span
+    that runs into an earlier one stops there (SpanBERT runs on through it;
+    this changes which tokens are masked only where spans collide), so
+    spans never overlap. Rows whose candidates run out first (very short or
+    fragmented rows) get fewer tokens.
 
     Args:
         keys, eligible, rate, count_mode, mask_selection_length: as in
-            `select_tokens`.
-        starts: `[B, L]` bool, from `word_starts`.
+            `selection.select_tokens`.
+        starts: `[B, L]` bool, from `selection.word_starts`.
         num_candidate_spans: int, spans drawn per row (static).
         p, max_span_length: the span length distribution.
 
@@ -108,36 +110,42 @@ def select_spans(keys, eligible, starts, rate, count_mode,
     here = tf.gather(gaps, tf.minimum(begin, length - 1), batch_dims=1)
     end = tf.minimum(word_end, selection.first_at_least(gaps, here + 1))
 
-    # SpanBERT re-draws an anchor that is already masked: skip it. Spans are
-    # few, so this short sequential pass over them is unrolled.
-    valid = []
+    # One short sequential pass over the spans (unrolled): skip a span whose
+    # anchor is masked, stop a span at the next masked token.
+    stops = []
     for c in range(spans):
+        start, stop = begin[:, c], end[:, c]
         ok = num_words > 0
         if c:
-            inside = ((begin[:, c:c + 1] >= begin[:, :c])
-                      & (begin[:, c:c + 1] < end[:, :c])
-                      & tf.stack(valid, axis=1))
-            ok &= tf.logical_not(tf.reduce_any(inside, axis=-1))
-        valid.append(ok)
-    valid = tf.stack(valid, axis=1)
+            before, until = begin[:, :c], tf.stack(stops, axis=1)
+            ok &= tf.logical_not(tf.reduce_any(
+                (before <= start[:, None]) & (start[:, None] < until), -1))
+            ahead = tf.where((before > start[:, None]) & (until > before),
+                             before, length)
+            stop = tf.minimum(stop, tf.reduce_min(ahead, axis=-1))
+        stops.append(tf.where(ok, stop, start))
+    stop = tf.stack(stops, axis=1)
 
-    position = tf.range(length)[None, None, :]
-    covers = (valid[:, :, None] & (position >= begin[:, :, None])
-              & (position < end[:, :, None]))
-    index = tf.range(spans)[None, :, None]
-    span_of = tf.reduce_min(tf.where(covers, index, spans), axis=1)
-    added = tf.math.bincount(span_of, minlength=spans + 1,
-                             maxlength=spans + 1, axis=-1)[:, :spans]
+    # The span that reaches the budget is cut; the ones after it dropped.
+    added = stop - begin
     total = tf.cumsum(added, axis=-1)
-    # The span that reaches the budget is cut; the ones before it are whole.
     crossing = tf.reduce_sum(tf.cast(total < budget[:, None], tf.int32), -1)
-    before = tf.gather(total - added, tf.minimum(crossing, spans - 1),
-                       batch_dims=1)
-    in_crossing = (span_of == crossing[:, None]) & (crossing < spans)[:, None]
-    rank = selection.running_count(in_crossing)
-    selected = (span_of < crossing[:, None]) | (
-        in_crossing & (rank <= (budget - before)[:, None]))
-    return selected, tf.where(selected, span_of, -1)
+    index = tf.range(spans)[None, :]
+    cut = begin + budget[:, None] - (total - added)
+    stop = tf.where(index < crossing[:, None], stop,
+                    tf.where(index == crossing[:, None], cut, begin))
+    # Paint the disjoint spans: +(c + 1) at their start, -(c + 1) at their
+    # end, then a running sum.
+    marks = tf.where(stop > begin, index + 1, 0)
+    rows = tf.broadcast_to(tf.range(tf.shape(begin)[0])[:, None],
+                           tf.shape(begin))
+    edges = tf.tensor_scatter_nd_add(
+        tf.zeros(tf.stack([tf.shape(begin)[0], length + 1]), tf.int32),
+        tf.concat([tf.stack([rows, begin], -1), tf.stack([rows, stop], -1)],
+                  axis=1),
+        tf.concat([marks, -marks], axis=1))
+    span_ids = selection.running_count(edges[:, :length]) - 1
+    return span_ids >= 0, span_ids
 
 
 def replacement_ids(vocabulary_size, special_ids):
@@ -166,42 +174,6 @@ def random_ids(keys, length, allowed, stream=RANDOM_ID_STREAM):
     return tf.gather(tf.constant(allowed, tf.int32), index)
 
 
-def _thresholds(mask_token_rate, random_token_rate):
-    return (selection.rate_threshold(mask_token_rate),
-            selection.rate_threshold(mask_token_rate + random_token_rate))
-
-
-def replace(keys, token_ids, unit_ids, allowed, mask_token_id,
-            mask_token_rate=0.8, random_token_rate=0.1, selected=None):
-    """80/10/10 replacement, one decision per unit.
-
-    Args:
-        keys: `[B]` uint32 keys.
-        token_ids: `[B, K]` int32 ids to replace.
-        unit_ids: `[B, K]` int32 in `[0, K)`: positions with the same unit
-            id (a word, a span) share one decision.
-        allowed: static list of ids random replacement draws from.
-        mask_token_id, mask_token_rate, random_token_rate: the rates.
-        selected: optional `[B, K]` bool, where to replace (default all).
-
-    Returns:
-        `[B, K]` int32 replaced ids.
-    """
-    width = token_ids.shape[-1]
-    to_mask, to_random = _thresholds(mask_token_rate, random_token_rate)
-    decision = selection.uniform24(keys, width, DECISION_STREAM)
-    if unit_ids is not None:
-        decision = tf.gather(decision, unit_ids, batch_dims=1)
-    out = token_ids
-    if to_random > to_mask:
-        randomized = random_ids(keys, width, allowed)
-        out = tf.where(decision < to_random, randomized, out)
-    out = tf.where(decision < to_mask, mask_token_id, out)
-    if selected is not None:
-        out = tf.where(selected, out, token_ids)
-    return out
-
-
 def compact(token_ids, selected, mask_selection_length):
     """Gather a `[B, L]` selection (at most `S` per row) into `[B, S]` slots.
 
@@ -220,9 +192,51 @@ def compact(token_ids, selected, mask_selection_length):
     return positions, ids, used
 
 
-def _outputs(token_ids, positions, ids, used):
+def corrupt(keys, token_ids, selected, mask_selection_length, allowed,
+            mask_token_id, mask_token_rate=0.8, random_token_rate=0.1,
+            unit_ids=None, num_units=None):
+    """80/10/10 replacement of a selection, one decision per unit.
+
+    Args:
+        keys: `[B]` uint32 keys.
+        token_ids: `[B, L]` int32.
+        selected: `[B, L]` bool, at most `mask_selection_length` per row.
+        mask_selection_length: int `S`, the output slots.
+        allowed: static list of the ids random replacement draws from.
+        mask_token_id, mask_token_rate, random_token_rate: the split.
+        unit_ids: optional `[B, L]` int32 in `[0, num_units)`: positions
+            with the same unit id (a word, a span) share one decision.
+            `None` decides per token.
+        num_units: int, the number of unit ids.
+
+    Returns:
+        The dict described in this module's docstring.
+    """
+    positions, ids, used = compact(token_ids, selected, mask_selection_length)
+    to_mask = selection.rate_threshold(mask_token_rate)
+    to_random = selection.rate_threshold(mask_token_rate + random_token_rate)
+    # Decisions and random ids are drawn per slot (or per unit), not per
+    # position: a few hashes instead of `L`.
+    if unit_ids is None:
+        decision = selection.uniform24(keys, mask_selection_length,
+                                       DECISION_STREAM)
+    else:
+        decision = tf.gather(
+            selection.uniform24(keys, num_units, DECISION_STREAM),
+            tf.gather(unit_ids, positions, batch_dims=1), batch_dims=1)
+    new = ids
+    if to_random > to_mask:
+        new = tf.where(decision < to_random,
+                       random_ids(keys, mask_selection_length, allowed), new)
+    new = tf.where(used & (decision < to_mask), mask_token_id,
+                   tf.where(used, new, ids))
+    # Write the slots back; unused slots add 0, so duplicates are safe.
+    rows = tf.broadcast_to(tf.range(tf.shape(positions)[0])[:, None],
+                           tf.shape(positions))
+    corrupted = tf.tensor_scatter_nd_add(
+        token_ids, tf.stack([rows, positions], axis=-1), new - ids)
     return {
-        "token_ids": token_ids,
+        "token_ids": corrupted,
         "mask_positions": positions,
         "mask_ids": ids,
         "mask_weights": tf.cast(used, tf.float32),
@@ -279,27 +293,19 @@ def masked_lm_mask(
     special = sorted(set(special_token_ids) | {int(mask_token_id)})
     allowed = _allowed(vocabulary_size, special, random_token_rate)
     eligible = selection.eligible_mask(token_ids, special, padding_mask)
+    rates = (mask_token_id, mask_token_rate, random_token_rate)
     if not whole_word:
         selected = selection.select_tokens(
             keys, eligible, selection_rate, count_mode, mask_selection_length)
-        positions, ids, used = compact(token_ids, selected,
-                                       mask_selection_length)
-        # Decide per slot, then write the slots back; unused slots add 0.
-        new = replace(keys, ids, None, allowed, mask_token_id,
-                      mask_token_rate, random_token_rate, used)
-        batch = tf.broadcast_to(tf.range(tf.shape(positions)[0])[:, None],
-                                tf.shape(positions))
-        corrupted = tf.tensor_scatter_nd_add(
-            token_ids, tf.stack([batch, positions], axis=-1), new - ids)
-        return _outputs(corrupted, positions, ids, used)
+        return corrupt(keys, token_ids, selected, mask_selection_length,
+                       allowed, *rates)
     starts = selection.word_starts(token_ids, eligible, continuation_token_ids)
     selected, word_ids = selection.select_words(
         keys, eligible, starts, selection_rate, count_mode,
         mask_selection_length)
-    corrupted = replace(keys, token_ids, word_ids, allowed, mask_token_id,
-                        mask_token_rate, random_token_rate, selected)
-    return _outputs(corrupted, *compact(token_ids, selected,
-                                        mask_selection_length))
+    return corrupt(keys, token_ids, selected, mask_selection_length, allowed,
+                   *rates, unit_ids=word_ids,
+                   num_units=token_ids.shape[-1])
 
 
 def span_mask(
@@ -348,11 +354,10 @@ def span_mask(
         keys, eligible, starts, selection_rate, count_mode,
         mask_selection_length, num_candidate_spans, geometric_p,
         max_span_length)
-    corrupted = replace(keys, token_ids, tf.maximum(span_ids, 0), allowed,
-                        mask_token_id, mask_token_rate, random_token_rate,
-                        selected)
-    out = _outputs(corrupted, *compact(token_ids, selected,
-                                       mask_selection_length))
+    out = corrupt(keys, token_ids, selected, mask_selection_length, allowed,
+                  mask_token_id, mask_token_rate, random_token_rate,
+                  unit_ids=tf.maximum(span_ids, 0),
+                  num_units=num_candidate_spans)
     if return_span_ids:
         out["span_ids"] = span_ids
     return out

@@ -132,10 +132,15 @@ def _budget_threshold(values, budget):
     return tf.where(total <= budget, 0, high)
 
 
-# XLA fuses each bisection step into one pass over the row (about 3x faster
-# than the same loop op by op); the result is integer and exact either way.
-_budget_threshold_xla = tf.function(
-    _budget_threshold, jit_compile=True, reduce_retracing=True)
+def _xla(function):
+    """Compile with XLA, which fuses the hash and each bisection step into
+    single passes over the row (2-3x faster than op by op on CPU). Results
+    are integers, identical with or without XLA. Compiled once per shape.
+    """
+    return tf.function(function, jit_compile=True, reduce_retracing=True)
+
+
+_budget_threshold_xla = _xla(_budget_threshold)
 
 
 def budget_threshold(values, budget):
@@ -266,8 +271,8 @@ def _count(mask):
     return tf.reduce_sum(tf.cast(mask, tf.int32), -1)
 
 
-def select_tokens(keys, eligible, rate, count_mode, mask_selection_length):
-    """Select single tokens.
+def _select_tokens(keys, eligible, rate, count_mode, mask_selection_length):
+    """Select single tokens (an XLA-compiled function).
 
     Args:
         keys: `[B]` uint32 per-row keys.
@@ -291,7 +296,7 @@ def select_tokens(keys, eligible, rate, count_mode, mask_selection_length):
         budget = selection_count(keys, _count(eligible), rate, count_mode,
                                  mask_selection_length)
     values = tf.where(eligible, priority, -1)
-    return values >= budget_threshold(values, budget)[:, None]
+    return values >= _budget_threshold(values, budget)[:, None]
 
 
 def running_count(mask):
@@ -314,9 +319,9 @@ def first_at_least(cumulative, targets):
     return tf.searchsorted(cumulative, targets, side="left")
 
 
-def select_words(keys, eligible, starts, rate, count_mode,
-                 mask_selection_length):
-    """Select whole words in random order under a token budget.
+def _select_words(keys, eligible, starts, rate, count_mode,
+                  mask_selection_length):
+    """Select whole words in random order under a token budget (XLA).
 
     Words are taken in random order while the budget allows; a word is
     never split. Exact modes stop before the first word that would exceed
@@ -352,7 +357,7 @@ def select_words(keys, eligible, starts, rate, count_mode,
     else:
         budget = selection_count(keys, n, rate, count_mode, size)
     values = tf.where(eligible, priority, -1)
-    threshold = budget_threshold(values, budget)
+    threshold = _budget_threshold(values, budget)
     if count_mode == "prob_round":
         # The next word in priority order crosses the budget: take it with
         # probability (rate * n - before) / its length.
@@ -366,3 +371,24 @@ def select_words(keys, eligible, starts, rate, count_mode,
                    < expected - tf.cast(before, tf.float32)))
         threshold = tf.where(take, crossing, threshold)
     return values >= threshold[:, None], word_ids
+
+
+_select_tokens_xla = _xla(_select_tokens)
+_select_words_xla = _xla(_select_words)
+
+
+def select_tokens(keys, eligible, rate, count_mode, mask_selection_length):
+    return _select_tokens_xla(keys, eligible, rate=float(rate),
+                              count_mode=count_mode,
+                              mask_selection_length=int(mask_selection_length))
+
+
+def select_words(keys, eligible, starts, rate, count_mode,
+                 mask_selection_length):
+    return _select_words_xla(keys, eligible, starts, rate=float(rate),
+                             count_mode=count_mode,
+                             mask_selection_length=int(mask_selection_length))
+
+
+select_tokens.__doc__ = _select_tokens.__doc__
+select_words.__doc__ = _select_words.__doc__
