@@ -50,7 +50,8 @@ def fit_lowers_loss(test, objective, backbone, steps=20, strategy=None):
     before = model.evaluate(ds, verbose=0, return_dict=True)["loss"]
     model.fit(ds.repeat(), steps_per_epoch=steps, epochs=1, verbose=0)
     after = model.evaluate(ds, verbose=0, return_dict=True)["loss"]
-    print(f"{objective.name} {objective.form}: {before:.3f} -> {after:.3f}")
+    print(f"{objective.name} {getattr(objective, 'form', '')}: "
+          f"{before:.3f} -> {after:.3f}")
     test.assertLess(after, before - 0.5)
     return model
 
