@@ -181,6 +181,11 @@ def verdict(table, metric):
             for o, t in untested))
     result["winner"] = best if beaten and not tied else None
     result["text"] = f"{table['label']} ({metric}): " + "; ".join(parts) + "."
+    seeds = max((t["n"] for t in result["tests"]), default=0)
+    if 0 < seeds < 3:
+        result["text"] += (f" Only {seeds} shared seeds (METHOD.md asks for "
+                           "3 or more): treat this as screening, not a "
+                           "finding.")
     return result
 
 
@@ -209,8 +214,11 @@ def published_notes(recipe, tables):
     if not recipe:
         return notes
     axis = next(iter(recipe["budget"]))
-    primary = [t for t in tables if t["use"] in ("understanding",
-                                                  "intrinsic")]
+    # Published findings are downstream (GLUE, SQuAD) results: compare
+    # with understanding measures, or the intrinsic one when none ran.
+    primary = [t for t in tables if t["use"] == "understanding"
+               and t["metrics"].get(t["primary"])] or [
+        t for t in tables if t["use"] == "intrinsic"]
     for finding in published_lib.match(recipe):
         measured = []
         for table in primary:

@@ -33,6 +33,14 @@ def _png(fig):
     return buffer.getvalue()
 
 
+def _compute_axis(axis):
+    """Engineering notation (100 k, 4 T) for token and FLOP axes."""
+    from matplotlib.ticker import EngFormatter
+
+    axis.xaxis.set_major_formatter(EngFormatter())
+    axis.tick_params(axis="x", labelsize=8)
+
+
 def _colors(arms):
     cycle = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
              "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -73,6 +81,7 @@ def loss_curves(rows, arms):
             axis.fill_between(xs, low, high, color=colors[arm], alpha=0.2)
             drawn = True
         axis.set_xlabel(label)
+        _compute_axis(axis)
         axis.set_ylabel("training loss (own objective)")
         axis.grid(alpha=0.3)
     if not drawn:
@@ -143,6 +152,7 @@ def sample_efficiency(rows, tables, arms):
             axis.plot(xs, mean, marker="o", color=colors[arm], label=arm)
             axis.fill_between(xs, low, high, color=colors[arm], alpha=0.2)
         axis.set_xlabel("training FLOPs")
+        _compute_axis(axis)
         axis.set_ylabel(table["primary"])
         axis.set_title(table["label"], fontsize=10)
         axis.grid(alpha=0.3)

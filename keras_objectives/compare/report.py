@@ -42,6 +42,8 @@ def fmt(value, digits=4):
         return f"{int(value):,}" if abs(value) < 1e7 else f"{value:.3g}"
     if abs(value) >= 1e4 or 0 < abs(value) < 1e-3:
         return f"{value:.3g}"
+    if abs(value) >= 100:
+        return f"{value:.{min(digits, 1)}f}"
     return f"{value:.{digits}f}"
 
 
