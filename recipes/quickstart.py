@@ -6,11 +6,12 @@ step count), 2 pre-training seeds. Evaluated with the built-in book
 attribution probe (held-out tails of the embedded books), minimal pairs
 and, for the arms that define it, held-out next-token bits per byte.
 
-Launch (about 12 minutes on 2 CPU cores, then open report.html):
+Launch (10.7 CPU-minutes: 24 min measured on 2 busy cores at load 8,
+roughly 8-12 min on 2 idle ones; then open runs/quickstart/report.html):
 
     keras-objectives compare recipes/quickstart.py --workdir runs/quickstart
 
-Smaller smoke run (about 4 minutes):
+Smaller smoke run (about a third of that):
 
     keras-objectives compare recipes/quickstart.py:runlocal --workdir runs/qs
 """
