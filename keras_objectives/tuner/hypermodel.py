@@ -264,7 +264,8 @@ class ObjectiveHyperModel(keras_tuner.HyperModel):
             epochs, initial_epoch: Hyperband's resource: train epochs
                 `[initial_epoch, epochs)` of `max_epochs` equal parts of
                 the budget.
-            verbose: `model.fit` verbosity (default the constructor's).
+            verbose: the search's display verbosity (keras-tuner's own);
+                `model.fit` uses the constructor's `verbose`.
         """
         unknown = set(kwargs) - {"shuffle"}
         if args or unknown:
@@ -278,7 +279,7 @@ class ObjectiveHyperModel(keras_tuner.HyperModel):
         execution = self._execution
         try:
             result = self._fit_execution(hp, model, execution, callbacks,
-                                         epochs, initial_epoch, verbose)
+                                         epochs, initial_epoch)
         except BaseException:
             self._values_seen = None  # A retry restarts at execution 0.
             raise
@@ -291,7 +292,7 @@ class ObjectiveHyperModel(keras_tuner.HyperModel):
         return int(self.max_epochs or oracle_epochs or epochs or 1)
 
     def _fit_execution(self, hp, model, execution, callbacks, epochs,
-                       initial_epoch, verbose):
+                       initial_epoch):
         tuner, trial = _tuner_and_trial(callbacks)
         config, objective, accounting = self.run_config(hp, execution)
         units = self._units(tuner, epochs)
@@ -318,14 +319,15 @@ class ObjectiveHyperModel(keras_tuner.HyperModel):
             model.optimizer.iterations.assign(start)
         dataset = data.make_dataset(
             self._rows[objective.raw_length], batch, seed=config["seed"],
-            start_example=start * batch, transform=objective)
+            start_example=start * batch,
+            transform=training.model_inputs(objective))
         started = time.perf_counter()
         history = model.fit(
             dataset, epochs=last, initial_epoch=first,
             steps_per_epoch=per_epoch, shuffle=False,
             callbacks=[c for c in callbacks or []
                        if not _is_tuner_callback(c)],
-            verbose=self.verbose if verbose is None else verbose)
+            verbose=self.verbose)
         self.trainings += 1
         train_time = time.perf_counter() - started
         losses = history.history.get("loss") or [float("nan")]

@@ -119,8 +119,8 @@ def trial_rows(collection):
         losses = [e.get("final_loss") for e in t["executions"]]
         rows.append([
             str(rank) if t["score"] is not None else "–", t["trial_id"],
-            ("FAILED " if t["status"] in ("FAILED", "INVALID") else "")
-            + str(t["status"]).lower(),
+            "FAILED" if t["status"] in ("FAILED", "INVALID") else str(
+                t["status"]).lower(),
             *[_show(t["values"].get(n)) for n in names],
             _score(t),
             ", ".join(f"{e['score']:.3f}" for e in t["executions"]) or "–",
@@ -231,7 +231,7 @@ def _setup_rows(recipe):
     ]
 
 
-def build_blocks(collection, figures):
+def build_blocks(collection, figures, workdir="."):
     """The report as `compare.report`'s renderer-neutral blocks."""
     recipe = collection["recipe"] or {}
     trials = collection["trials"]
@@ -259,20 +259,24 @@ def build_blocks(collection, figures):
             items.append(f"cost per execution: {fmt(record['steps_total'])}"
                          f" steps, {fmt(record['tokens'])} tokens, "
                          f"{fmt(record['flops'])} FLOPs")
+        recipe_path = os.path.join(workdir, "best_recipe.py")
         blocks += [("h2", "Best trial"), ("ul", items), (
-            "p", "Train it: `keras-objectives train WORKDIR/best_recipe.py "
+            "p", f"Train it: `keras-objectives train {recipe_path} "
             "--workdir runs/best` (its steps are the budget's).")]
+    single = recipe.get("executions_per_trial", 1) == 1
     blocks.append(("p", "Every trial is scored by a frozen-feature linear "
                    "probe's dev accuracy (mean over probe seeds, then over "
                    "pre-training seeds), never by pre-training loss, which "
                    "is not comparable across objectives or mask rates "
                    "(METHOD.md). Treat differences smaller than about twice"
-                   " the SD over seeds as ties; with one execution per trial"
-                   " there is no SD, so confirm the top trials with "
-                   "`--config.executions_per_trial=3`."))
+                   " the SD over pre-training seeds as ties"
+                   + ("; with one execution per trial there is no SD, so "
+                      "confirm the top trials with `--config."
+                      "executions_per_trial=3` before calling a winner."
+                      if single else ".")))
     if recipe:
         blocks += [("h2", "Setup"),
-                   ("table", ["held fixed", "value"], _setup_rows(recipe)),
+                   ("table", ["setting", "value"], _setup_rows(recipe)),
                    ("h2", "Search space"),
                    ("table", ["hyperparameter", "active when", "values"],
                     _space_rows(recipe))]
@@ -382,7 +386,7 @@ def write_tuning_report(workdir):
         with open(tmp, "wb") as f:
             f.write(png)
         os.replace(tmp, path)
-    blocks = build_blocks(collection, figures)
+    blocks = build_blocks(collection, figures, workdir)
     atomic_write_text(paths["markdown"], render_markdown(blocks))
     atomic_write_text(paths["html"], render_html(blocks))
     return paths
