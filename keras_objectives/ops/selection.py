@@ -98,9 +98,13 @@ def priorities(keys, length, stream=PRIORITY_STREAM):
 
 
 def bernoulli_cut(rate, length):
-    """`c` with `P(priority >> index_bits >= c) = rate` (to 2^-23 at 128)."""
-    random_bits = _PRIORITY_BITS - _index_bits(length)
-    return (1 << random_bits) - int(math.ceil(rate * (1 << random_bits)))
+    """`c` with `P(priority >> index_bits >= c) = rate` (to 2^-23 at 128).
+
+    `rate` may be a float or a scalar tensor.
+    """
+    one = float(1 << (_PRIORITY_BITS - _index_bits(length)))
+    rate = tf.cast(rate, tf.float64)
+    return tf.cast(one - tf.math.ceil(rate * one), tf.int32)
 
 
 def _budget_threshold(values, budget):
@@ -135,9 +139,11 @@ def _budget_threshold(values, budget):
 def _xla(function):
     """Compile with XLA, which fuses the hash and each bisection step into
     single passes over the row (2-3x faster than op by op on CPU). Results
-    are integers, identical with or without XLA. Compiled once per shape.
+    are integers, identical with or without XLA. Compiled once per shape:
+    no `reduce_retracing`, which would relax the static length the
+    selection depends on to `None` after a second shape.
     """
-    return tf.function(function, jit_compile=True, reduce_retracing=True)
+    return tf.function(function, jit_compile=True)
 
 
 _budget_threshold_xla = _xla(_budget_threshold)
@@ -252,13 +258,13 @@ def selection_count(keys, num_eligible, rate, count_mode, max_count):
     applies only to rates above 0). The result is capped at `max_count`.
     """
     n = tf.cast(num_eligible, tf.float64)
-    x = n * float(rate)
+    rate = tf.cast(rate, tf.float64)
+    x = n * rate
     if count_mode == "exact_ceil":
         # The epsilon keeps float error from rounding 0.7 * 10 up to 8.
         k = tf.math.ceil(x - 1e-9)
     elif count_mode == "exact_round":
-        k = tf.where(n > 0, tf.maximum(tf.round(x), 1.0), 0.0)
-        k = k if rate > 0 else tf.zeros_like(k)
+        k = tf.where((n > 0) & (rate > 0), tf.maximum(tf.round(x), 1.0), 0.0)
     elif count_mode == "prob_round":
         u = tf.cast(kr.scalar_uniform(keys, COUNT_STREAM), tf.float64)
         k = tf.floor(x + u)
@@ -352,7 +358,7 @@ def _select_words(keys, eligible, starts, rate, count_mode,
         eligible &= draw >= bernoulli_cut(rate, length)
         budget = tf.fill(tf.shape(keys), size)
     elif count_mode == "prob_round":
-        expected = tf.cast(n, tf.float32) * float(rate)
+        expected = tf.cast(tf.cast(n, tf.float64) * rate, tf.float32)
         budget = tf.minimum(tf.cast(tf.floor(expected), tf.int32), size)
     else:
         budget = selection_count(keys, n, rate, count_mode, size)
@@ -378,14 +384,16 @@ _select_words_xla = _xla(_select_words)
 
 
 def select_tokens(keys, eligible, rate, count_mode, mask_selection_length):
-    return _select_tokens_xla(keys, eligible, rate=float(rate),
+    rate = tf.constant(float(rate), tf.float64)  # a tensor: no recompiles
+    return _select_tokens_xla(keys, eligible, rate=rate,
                               count_mode=count_mode,
                               mask_selection_length=int(mask_selection_length))
 
 
 def select_words(keys, eligible, starts, rate, count_mode,
                  mask_selection_length):
-    return _select_words_xla(keys, eligible, starts, rate=float(rate),
+    rate = tf.constant(float(rate), tf.float64)
+    return _select_words_xla(keys, eligible, starts, rate=rate,
                              count_mode=count_mode,
                              mask_selection_length=int(mask_selection_length))
 
