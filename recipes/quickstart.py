@@ -26,7 +26,7 @@ def get_config(arg=None):
             f"Unknown recipe argument {arg!r}. Use `quickstart.py:runlocal` "
             "for a shorter smoke run, or no argument."
         )
-    base, _ = comparison_base("runlocal")  # Tiny body, 4k vocabulary.
+    base, _ = comparison_base("runlocal")  # Tiny body, shipped vocabulary.
     # A 2 x 64 body learns little in a few hundred steps at the 5e-4 of
     # the 4 x 256 recipes: 2e-3 for every arm (held fixed).
     base["training"]["learning_rate"] = 2e-3

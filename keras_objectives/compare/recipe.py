@@ -314,7 +314,8 @@ def comparison_base(arg=None, size="mini"):
 
     Args:
         arg: the recipe's `:arg`; `"runlocal"` shrinks it to a CPU smoke
-            run (tiny body, 4k vocabulary, length 64). `None` is the full
+            run (tiny body, the shipped 8k vocabulary, length 64). `None`
+            is the full
             run.
         size: the `config.MODEL_SIZES` entry of the full run.
 
@@ -335,7 +336,6 @@ def comparison_base(arg=None, size="mini"):
     base = config_lib.base_config()
     if arg == "runlocal":
         config_lib.set_model_size(base, "tiny")
-        base["data"]["vocabulary_size"] = 4096
         base["sequence_length"] = 64
         base["model"]["max_sequence_length"] = 128
         base["training"].update(eval_batches=4, global_batch_size=16)
