@@ -102,8 +102,8 @@ def plan_budget(recipe, corpus, accounting_fn=None):
 
     Args:
         recipe: a validated comparison recipe.
-        corpus: the prepared corpus (`data.prepare_corpus`), or any object
-            with `special_tokens` and `continuation_token_ids`.
+        corpus: the prepared corpus (`training.prepare_corpus`), or any
+            object with `special_tokens` and `vocabulary`.
         accounting_fn: `(run_config, corpus) -> accounting dict`,
             default `arm_accounting`.
 

@@ -196,7 +196,7 @@ def test_plan_budget_with_real_objectives_and_bodies():
     vocabulary = reserved_tokens() + [f"w{i}" for i in range(400)]
     corpus = types.SimpleNamespace(
         special_tokens=SpecialTokens.from_vocabulary(vocabulary),
-        continuation_token_ids=[])
+        vocabulary=vocabulary)
     base = set_model_size(base_config(), "tiny")
     base["sequence_length"] = 32
     base["training"]["global_batch_size"] = 4
