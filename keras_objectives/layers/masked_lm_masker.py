@@ -3,19 +3,15 @@
 import math
 
 from keras_objectives.api_export import keras_objectives_export
-from keras_objectives.layers.seeded_transform import (
-    SeededTransform,
-    passthrough,
-)
+from keras_objectives.layers.seeded_transform import SeededTransform
+from keras_objectives.layers.seeded_transform import passthrough
 from keras_objectives.ops import masking
 from keras_objectives.ops.selection import COUNT_MODES
-from keras_objectives.utils import (
-    check_choice,
-    check_int,
-    check_rate,
-    check_rates_sum,
-    invalid,
-)
+from keras_objectives.utils import check_choice
+from keras_objectives.utils import check_int
+from keras_objectives.utils import check_rate
+from keras_objectives.utils import check_rates_sum
+from keras_objectives.utils import invalid
 
 
 def _check_ids(argument, ids, vocabulary_size):

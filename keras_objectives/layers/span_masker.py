@@ -6,7 +6,8 @@ from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.layers.masked_lm_masker import MaskedLMMasker
 from keras_objectives.layers.seeded_transform import passthrough
 from keras_objectives.ops import masking
-from keras_objectives.utils import check_int, invalid
+from keras_objectives.utils import check_int
+from keras_objectives.utils import invalid
 
 
 @keras_objectives_export("keras_objectives.layers.SpanMasker")

@@ -97,13 +97,19 @@ def priorities(keys, length, stream=PRIORITY_STREAM):
                                  tf.range(length)), index_bits
 
 
+def _float64(rate):
+    """A float64 rate; Python floats must not round through float32."""
+    return tf.cast(tf.convert_to_tensor(rate, dtype_hint=tf.float64),
+                   tf.float64)
+
+
 def bernoulli_cut(rate, length):
     """`c` with `P(priority >> index_bits >= c) = rate` (to 2^-23 at 128).
 
     `rate` may be a float or a scalar tensor.
     """
     one = float(1 << (_PRIORITY_BITS - _index_bits(length)))
-    rate = tf.cast(rate, tf.float64)
+    rate = _float64(rate)
     return tf.cast(one - tf.math.ceil(rate * one), tf.int32)
 
 
@@ -258,7 +264,7 @@ def selection_count(keys, num_eligible, rate, count_mode, max_count):
     applies only to rates above 0). The result is capped at `max_count`.
     """
     n = tf.cast(num_eligible, tf.float64)
-    rate = tf.cast(rate, tf.float64)
+    rate = _float64(rate)
     x = n * rate
     if count_mode == "exact_ceil":
         # The epsilon keeps float error from rounding 0.7 * 10 up to 8.

@@ -7,12 +7,10 @@ import tensorflow as tf
 from keras_objectives.api_export import EXPORTED
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.layers.masked_lm_masker import MaskedLMMasker
-from tests.test_case import (
-    TestCase,
-    packed_features,
-    tiny_special_tokens,
-    tiny_vocabulary,
-)
+from tests.test_case import TestCase
+from tests.test_case import packed_features
+from tests.test_case import tiny_special_tokens
+from tests.test_case import tiny_vocabulary
 
 MASK = 4
 CONTINUATION = [i for i, t in enumerate(tiny_vocabulary()) if
@@ -73,18 +71,18 @@ class MaskedLMMaskerTest(TestCase):
                          [[True] * 14 + [False] * 2])
 
     def test_outputs_and_passthrough(self):
-        features = packed_features(batch=4, length=16)
-        features["document_ids"] = tf.zeros([4, 16], tf.int32)
-        features["segment_ids"] = tf.ones([4, 16], tf.int32)
+        features = packed_features(batch=8, length=32)
+        features["document_ids"] = tf.zeros([8, 32], tf.int32)
+        features["segment_ids"] = tf.ones([8, 32], tf.int32)
         out = _masker()(features)
         self.assertEqual(set(out), {
             "token_ids", "mask_positions", "mask_ids", "mask_weights",
             "padding_mask", "document_ids", "segment_ids"})
         np.testing.assert_array_equal(out["segment_ids"], 1)
-        self.assertEqual(out["mask_positions"].shape, (4, 3))  # ceil(2.4)
+        self.assertEqual(out["mask_positions"].shape, (8, 5))  # ceil(4.8)
         # A bare token_ids tensor works too (keys from the row contents).
         bare = _masker()(features["token_ids"])
-        self.assertEqual(bare["token_ids"].shape, (4, 16))
+        self.assertEqual(bare["token_ids"].shape, (8, 32))
 
     def test_selection_length(self):
         cases = [
@@ -134,11 +132,11 @@ class MaskedLMMaskerTest(TestCase):
         self.assertFalse(np.any((new != MASK) & (new != old) & (new < 111)))
 
     def test_epochs_and_static_masking(self):
-        features = packed_features(batch=16, length=32)
+        features = packed_features(batch=8, length=32)
 
         def at(layer, epoch):
-            f = dict(features, epoch=tf.fill([16], tf.constant(epoch,
-                                                                 tf.int64)))
+            f = dict(features, epoch=tf.fill([8], tf.constant(epoch,
+                                                                tf.int64)))
             return layer(f)["token_ids"].numpy()
 
         dynamic = _masker()

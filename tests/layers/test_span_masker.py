@@ -3,12 +3,10 @@ import tensorflow as tf
 
 from keras_objectives.api_export import EXPORTED
 from keras_objectives.layers.span_masker import SpanMasker
-from tests.test_case import (
-    TestCase,
-    packed_features,
-    tiny_special_tokens,
-    tiny_vocabulary,
-)
+from tests.test_case import TestCase
+from tests.test_case import packed_features
+from tests.test_case import tiny_special_tokens
+from tests.test_case import tiny_vocabulary
 
 MASK = 4
 CONTINUATION = [i for i, t in enumerate(tiny_vocabulary()) if
