@@ -9,10 +9,11 @@ their `accounting(dims, batch_size)`; then
 
     steps = floor(budget / cost_per_step),
 
-rounded down to a multiple of the arm's logging interval so that
-`training.steps_per_checkpoint` divides it. The plan records what each arm
-will actually consume on all three axes plus the loss-bearing positions, so
-the report can show the rounding (always under one logging interval).
+then trimmed so that `training.steps_per_checkpoint` divides it: the arm
+gets the most logging intervals (at most `log_intervals`) that cost at most
+1% of its steps, so no arm loses more than 1% of the budget to rounding.
+The plan records what each arm will actually consume on all three axes
+plus the loss-bearing positions.
 """
 
 import keras
@@ -71,10 +72,10 @@ def steps_for_budget(budget, accounting, arm_name, log_intervals=10):
     Examples:
 
     >>> acc = {"flops_per_step": 1e9, "tokens_per_step": 4096}
-    >>> steps_for_budget({"flops": 2.05e11}, acc, "mlm", log_intervals=10)
+    >>> steps_for_budget({"flops": 2.003e11}, acc, "mlm", log_intervals=10)
     (200, 20)
-    >>> steps_for_budget({"steps": 7}, acc, "mlm", log_intervals=10)
-    (7, 1)
+    >>> steps_for_budget({"flops": 3.9e10}, acc, "clm", log_intervals=5)
+    (39, 13)
     """
     axis, amount = next(iter(budget.items()))
     if axis == "steps":
@@ -91,8 +92,9 @@ def steps_for_budget(budget, accounting, arm_name, log_intervals=10):
             f"{per_step:.4g} (better: 100x that), or shrink the model, "
             "batch or sequence length."
         )
-    intervals = min(log_intervals, raw)
-    steps = raw // intervals * intervals
+    intervals = max(k for k in range(1, min(log_intervals, raw) + 1)
+                    if raw % k <= 0.01 * raw)
+    steps = raw - raw % intervals
     return steps, steps // intervals
 
 

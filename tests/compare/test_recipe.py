@@ -133,7 +133,12 @@ def test_steps_for_budget_arithmetic():
     # 1e12 / 3e9 = 333.3 -> 333 -> multiple of 10 intervals -> 330.
     assert budget.steps_for_budget({"flops": 1e12}, acc, "a") == (330, 33)
     assert budget.steps_for_budget({"tokens": 102400}, acc, "a") == (100, 10)
-    assert budget.steps_for_budget({"steps": 25}, acc, "a", 4) == (24, 6)
+    # 25 steps: 4, 3 or 2 intervals would drop a step (> 1%): one interval.
+    assert budget.steps_for_budget({"steps": 25}, acc, "a", 4) == (25, 25)
+    assert budget.steps_for_budget({"steps": 1001}, acc, "a") == (1000, 100)
+    # 39 steps in 5 intervals would lose 4 (10%): 3 intervals of 13.
+    assert budget.steps_for_budget({"flops": 39 * 3e9}, acc, "a", 5) == (
+        39, 13)
     assert budget.steps_for_budget({"flops": 3e9}, acc, "a") == (1, 1)
     with pytest.raises(ValueError, match=r"arm `electra`.*3e\+09 flops"):
         budget.steps_for_budget({"flops": 2e9}, acc, "electra")
@@ -210,8 +215,10 @@ def test_plan_budget_with_real_objectives_and_bodies():
     assert mlm["flops_per_step"] < clm["flops_per_step"]
     assert mlm["steps"] > clm["steps"] >= 10
     for p in (mlm, clm):
-        assert p["steps"] == int(2e10 // p["flops_per_step"]) // 10 * 10
-        assert 2e10 - 10 * p["flops_per_step"] < p["flops"] <= 2e10
+        raw = int(2e10 // p["flops_per_step"])
+        assert 0.99 * raw <= p["steps"] <= raw
+        assert p["steps"] % p["steps_per_checkpoint"] == 0
+        assert 0.99 * 2e10 - p["flops_per_step"] < p["flops"] <= 2e10
         assert p["tokens_per_step"] == 4 * 32
     assert mlm["loss_position_share"] == pytest.approx(0.15)
     assert clm["loss_position_share"] == 1.0
