@@ -66,6 +66,7 @@ def arm_table(collection):
                 "loss_positions"),
             "loss_position_share": p.get("loss_position_share"),
             "epochs": p.get("epochs"),
+            "vocabulary_size": p.get("vocabulary_size"),
             "parameters": p.get("parameters") or _mean(
                 [s.get("parameters") for s in done]),
             "wall_time": _mean([s.get("wall_time") for s in done]),

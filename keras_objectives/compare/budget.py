@@ -132,8 +132,14 @@ def plan_budget(recipe, corpus, accounting_fn=None):
             "loss_position_share": (accounting["loss_positions_per_step"]
                                     / accounting["tokens_per_step"]),
             "epochs": _epochs(steps * accounting["tokens_per_step"], corpus),
+            "vocabulary_size": _vocabulary_size(corpus),
         }
     return plans
+
+
+def _vocabulary_size(corpus):
+    special = getattr(corpus, "special_tokens", None)
+    return getattr(special, "vocabulary_size", None)
 
 
 def _epochs(tokens, corpus):

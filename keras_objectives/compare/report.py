@@ -70,6 +70,15 @@ def _variable(variable):
     return ", ".join(f"`{n}`" for n in names)
 
 
+def _vocabulary(requested, arms):
+    """The vocabulary actually used (from the plan), and the request."""
+    used = {a.get("vocabulary_size") for a in arms} - {None}
+    if not used or used == {requested}:
+        return fmt(requested)
+    return (", ".join(fmt(u) for u in sorted(used))
+            + f" (requested {fmt(requested)})")
+
+
 def _setup_blocks(recipe, arms):
     blocks = []
     if recipe:
@@ -78,7 +87,7 @@ def _setup_blocks(recipe, arms):
         held = [
             ["data (tokenizer corpus)", f"{d['source']} (vocabulary trained "
              "once, shared by every arm; all special tokens reserved)"],
-            ["vocabulary size", fmt(d["vocabulary_size"])],
+            ["vocabulary size", _vocabulary(d["vocabulary_size"], arms)],
             ["sequence length", fmt(base["sequence_length"])],
             ["body", f"{m['backbone']}: {m['num_layers']} layers × "
              f"{m['hidden_dim']} hidden, {m['num_heads']} heads, "

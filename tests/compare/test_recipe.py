@@ -221,6 +221,7 @@ def test_plan_budget_with_real_objectives_and_bodies():
         assert 0.99 * 2e10 - p["flops_per_step"] < p["flops"] <= 2e10
         assert p["tokens_per_step"] == 4 * 32
     assert mlm["loss_position_share"] == pytest.approx(0.15)
+    assert mlm["vocabulary_size"] == len(vocabulary)
     assert clm["loss_position_share"] == 1.0
     # Equal tokens: equal steps whatever the objective costs.
     r = validate_recipe(recipe(base=base, budget={"tokens": 128 * 50}))

@@ -82,7 +82,7 @@ def fake_comparison(root, arms, seeds=(0, 1, 2)):
                 "architecture": "encoder", "steps": STEPS,
                 "steps_per_checkpoint": 10, "tokens": 5120, "flops": 2e10,
                 "loss_positions": 768, "loss_position_share": 0.15,
-                "parameters": 1000}
+                "parameters": 1000, "vocabulary_size": 7877}
             for n, (o, *_) in arms.items()}
     _write(os.path.join(root, "comparison.json"),
            json.dumps({"recipe": recipe, "plan": plan}))
@@ -170,7 +170,8 @@ def test_tables_hold_mean_sd_and_ci(tmp_path):
     mean = np.mean([0.80, 0.82, 0.81])
     assert f"{mean:.4f} ± 0.01 [0.8000, 0.8200] (n=3)" in line
     # Setup: the held-fixed fields and the budget.
-    for text in ("sequence length", "vocabulary size", "2 layers × 64",
+    for text in ("sequence length", "| vocabulary size | 7,877 (requested "
+                 "8,192) |", "2 layers × 64",
                  "AdamW", "2e+10 flops", "loss-bearing positions"):
         assert text in markdown, text
 
