@@ -26,7 +26,9 @@ def get_config(arg=None):
         raise ValueError(
             f"Unknown recipe argument {arg!r}. Use `tune_quickstart.py:"
             "runlocal` for a shorter smoke run, or no argument.")
-    base, _ = comparison_base("runlocal")  # Tiny body, 4k vocabulary.
+    base, _ = comparison_base("runlocal")  # Tiny body, length 64.
+    # The vocabulary that ships with the package: a clean clone trains none.
+    base["data"]["vocabulary_size"] = 8192
     smoke = arg == "runlocal"
     return {
         "name": "tune_quickstart",
@@ -34,7 +36,7 @@ def get_config(arg=None):
                        "embedded books, tiny body, equal training FLOPs, "
                        "scored by the book-attribution probe.",
         "tuner": "RandomSearch",
-        "max_trials": 2 if smoke else 6,
+        "max_trials": 2 if smoke else 5,
         "executions_per_trial": 1,
         "seed": 0,
         "objectives": ["masked_lm", "causal_lm"],
@@ -42,7 +44,7 @@ def get_config(arg=None):
             "learning_rate": [5e-4, 1e-3, 2e-3],
             "masked_lm": {"selection_rate": [0.15, 0.25, 0.40]},
         },
-        "budget": {"flops": 5e10 if smoke else 2.5e11},
+        "budget": {"flops": 1e11 if smoke else 3e11},
         "base": base,
         "task": "book_attribution",
         "probe_seeds": [0, 1, 2],

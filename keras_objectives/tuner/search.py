@@ -71,6 +71,11 @@ def make_tuner(recipe, hypermodel, workdir, overwrite=False,
         kwargs["max_trials"] = recipe["max_trials"]
     try:
         return cls(**kwargs)
+    except ImportError as e:  # BayesianOptimization needs scipy.
+        raise ValueError(
+            f"Invalid value received for recipe field `tuner`: "
+            f"keras_tuner.{recipe['tuner']} cannot run here: {e} Install "
+            "it, or use tuner='RandomSearch' or 'Hyperband'.") from None
     except TypeError as e:
         raise ValueError(
             "Invalid value received for recipe field `tuner_options`. "

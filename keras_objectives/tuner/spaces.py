@@ -51,6 +51,8 @@ SEARCH_SPACES = {
         "mean_noise_span_length": [2.0, 3.0, 5.0, 10.0],
     },
     "iid_denoising": {"noise_density": [0.10, 0.15, 0.25, 0.50]},
+    # SpanBERT: span lengths ~ Geometric(p), mean about 1/p (p=0.2: 3.8).
+    "span_masking": {"geometric_p": [0.1, 0.2, 0.3]},
     # BART text infilling: share of tokens masked, Poisson span length.
     "denoising": {"infill_rate": [0.15, 0.30, 0.50],
                   "poisson_lambda": [1.0, 3.0]},
@@ -70,13 +72,6 @@ NOT_TUNABLE = ("self", "special_tokens", "sequence_length", "seed",
 def _error(message):
     return ValueError(f"Invalid value received for argument `space`. "
                       f"{message}")
-
-
-def objective_name(identifier):
-    """The registered name of a name or `{"class_name", "config"}`."""
-    name = identifier.get("class_name") if isinstance(
-        identifier, dict) else identifier
-    return registry.get_class(name).name if isinstance(name, str) else name
 
 
 def check_objectives(objectives):
@@ -135,11 +130,16 @@ def tunable_hyperparameters(name):
     >>> "selection_rate" in tunable_hyperparameters("masked_lm")
     True
     """
-    signature = inspect.signature(registry.get_class(name).__init__)
-    own = [p.name for p in signature.parameters.values()
-           if p.name not in NOT_TUNABLE and p.kind in (
-               p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    return sorted(set(own) | set(SHARED_SPACE))
+    own = set()
+    for cls in registry.get_class(name).__mro__:
+        if "__init__" not in vars(cls):
+            continue
+        parameters = inspect.signature(cls.__init__).parameters.values()
+        own |= {p.name for p in parameters if p.name not in NOT_TUNABLE
+                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        if not any(p.kind == p.VAR_KEYWORD for p in parameters):
+            break  # No **kwargs: the parents' arguments are not reachable.
+    return sorted(own | set(SHARED_SPACE))
 
 
 def _normalize_spec(spec, where):
@@ -184,14 +184,16 @@ def _normalize_spec(spec, where):
 
 
 def _constructor_default(name, argument):
-    if argument in SHARED_FIELDS:
-        return None
-    parameter = inspect.signature(
-        registry.get_class(name).__init__).parameters.get(argument)
-    if parameter is None or parameter.default is inspect.Parameter.empty:
-        return None
-    default = parameter.default
-    return list(default) if isinstance(default, tuple) else default
+    for cls in registry.get_class(name).__mro__:
+        if "__init__" not in vars(cls):
+            continue
+        parameter = inspect.signature(cls.__init__).parameters.get(argument)
+        if parameter is not None:
+            if parameter.default is inspect.Parameter.empty:
+                return None
+            default = parameter.default
+            return list(default) if isinstance(default, tuple) else default
+    return None
 
 
 def resolve_space(objectives, space=None):

@@ -105,6 +105,10 @@ def test_each_default_space_builds_its_objective():
         assert name in registered()
         for argument in spaces.SEARCH_SPACES[name]:
             assert argument in spaces.tunable_hyperparameters(name)
+    # Arguments reached through **kwargs are tunable too (SpanBERT's
+    # masking is a MaskedLM): the geometric span length and the rate.
+    assert {"geometric_p", "selection_rate"} <= set(
+        spaces.tunable_hyperparameters("span_masking"))
     # Every value of every default space is accepted by its objective.
     ObjectiveHyperModel(objectives=sorted(spaces.SEARCH_SPACES))
 
@@ -195,3 +199,19 @@ def test_tune_cli_errors_exit_non_zero(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "`causal_lm` has no tunable hyperparameter `selection_rate`" in err
     assert not os.path.exists(tmp_path / "w")
+
+
+def test_bayesian_optimization_without_scipy_says_what_to_install(tmp_path):
+    try:
+        import scipy  # noqa: F401
+
+        pytest.skip("scipy is installed: BayesianOptimization can run")
+    except ImportError:
+        pass
+    from keras_objectives.tuner.search import make_tuner
+
+    r = validate_tuning_recipe(recipe(tuner="BayesianOptimization"))
+    with pytest.raises(ValueError, match=r"recipe field `tuner`.*"
+                       r"keras-tuner\[bayesian\]"):
+        make_tuner(r, ObjectiveHyperModel(objectives=["causal_lm"]),
+                   str(tmp_path))
