@@ -106,21 +106,21 @@ class LogisticRegression:
         self.scale_ = np.where(std > 1e-12, std, 1.0)
         z = (x - self.mean_) / self.scale_
         n, d = z.shape
-        onehot = np.zeros((n, k))
-        onehot[np.arange(n), y] = 1.0
+        rows = np.arange(n)
 
         def fun(params):
             w, b = params[:d * k].reshape(d, k), params[d * k:]
             logits = z @ w + b
             logits -= logits.max(1, keepdims=True)
-            logz = np.log(np.exp(logits).sum(1, keepdims=True))
-            p = np.exp(logits - logz)
-            loss = -(onehot * (logits - logz)).sum() / n
+            p = np.exp(logits)
+            total = p.sum(1)
+            loss = (np.log(total) - logits[rows, y]).mean()
             loss += 0.5 * self.l2 * (w * w).sum()
-            grad_logits = (p - onehot) / n
-            grad_w = z.T @ grad_logits + self.l2 * w
-            return loss, np.concatenate([grad_w.ravel(),
-                                         grad_logits.sum(0)])
+            p /= total[:, None]
+            p[rows, y] -= 1.0
+            p /= n
+            grad_w = z.T @ p + self.l2 * w
+            return loss, np.concatenate([grad_w.ravel(), p.sum(0)])
 
         rng = np.random.default_rng(self.seed)
         start = np.concatenate([rng.normal(0, 0.01, d * k), np.zeros(k)])

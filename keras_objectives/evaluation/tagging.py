@@ -43,8 +43,11 @@ def encode_words(corpus, sentences, sequence_length):
         first-piece position of each word, or -1 for a word cut off.
     """
     special = corpus.special_tokens
-    flat = [w for words in sentences for w in words]
-    pieces = common.tokenize(corpus.tokenizer, flat)
+    # A word's pieces do not depend on its context: tokenize each once.
+    vocabulary = sorted({w for words in sentences for w in words})
+    table = dict(zip(vocabulary, common.tokenize(corpus.tokenizer,
+                                                 vocabulary), strict=True))
+    pieces = [table[w] for words in sentences for w in words]
     unknown = special.unk_id if special.unk_id is not None else 0
     token_ids = np.full((len(sentences), sequence_length),
                         special.pad_id or 0, np.int32)
