@@ -162,6 +162,15 @@ class MaskedLMMaskerTest(TestCase):
             self.assertEqual(out["mask_weights"].numpy().sum(),
                              eligible.sum())
 
+    def test_several_sequence_lengths(self):
+        # One layer, several static lengths: each traces (and compiles) its
+        # own selection; none is relaxed to an unknown length.
+        layer = _masker()
+        for length in (32, 48, 32, 64):
+            out = layer(packed_features(batch=8, length=length))
+            self.assertEqual(out["mask_positions"].shape,
+                             (8, math.ceil(0.15 * length)))
+
     def test_vocabulary_argument(self):
         layer = _masker(whole_word=True, vocabulary=tiny_vocabulary())
         self.assertEqual(layer.continuation_token_ids, CONTINUATION)
