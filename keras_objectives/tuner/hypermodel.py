@@ -34,6 +34,7 @@ from keras_objectives.compare.evaluate import resolve_task
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.data.special_tokens import reserved_tokens
 from keras_objectives.objectives.flops import ModelDims
+from keras_objectives.tuner import executions
 from keras_objectives.tuner import require_keras_tuner
 from keras_objectives.tuner import spaces
 from keras_objectives.tuner.recipe import check_budget
@@ -41,25 +42,13 @@ from keras_objectives.utils import atomic_write_json
 
 keras_tuner = require_keras_tuner()
 
-METRIC = "probe_accuracy"
+METRIC = executions.METRIC
 
 
 def probe_objective():
     """The tuner objective: `keras_tuner.Objective("probe_accuracy", "max")`.
     """
     return keras_tuner.Objective(METRIC, direction="max")
-
-
-def _tuner_and_trial(callbacks):
-    """The tuner and trial behind keras-tuner's `TunerCallback`, if any."""
-    for callback in callbacks or []:
-        if hasattr(callback, "tuner") and hasattr(callback, "trial"):
-            return callback.tuner, callback.trial
-    return None, None
-
-
-def _is_tuner_callback(callback):
-    return type(callback).__module__.startswith("keras_tuner")
 
 
 @keras_objectives_export("keras_objectives.tuner.ObjectiveHyperModel")
@@ -293,7 +282,7 @@ class ObjectiveHyperModel(keras_tuner.HyperModel):
 
     def _fit_execution(self, hp, model, execution, callbacks, epochs,
                        initial_epoch):
-        tuner, trial = _tuner_and_trial(callbacks)
+        tuner, trial = executions.tuner_and_trial(callbacks)
         config, objective, accounting = self.run_config(hp, execution)
         units = self._units(tuner, epochs)
         per_epoch = max(1, config["training"]["steps"] // units)
@@ -304,9 +293,9 @@ class ObjectiveHyperModel(keras_tuner.HyperModel):
         key = json.loads(json.dumps(key, default=str))
         path = (os.path.join(tuner.get_trial_dir(trial.trial_id),
                              f"execution-{execution}.json") if tuner else None)
-        cached = _read_record(path, key)
+        cached = executions.read_record(path, key)
         if cached is not None:
-            self._notify(callbacks, model, last, cached["score"], True)
+            executions.notify(callbacks, model, last, cached["score"], True)
             return {METRIC: cached["score"]}
 
         batch = config["training"]["global_batch_size"]
@@ -331,7 +320,7 @@ class ObjectiveHyperModel(keras_tuner.HyperModel):
             dataset, epochs=last, initial_epoch=first,
             steps_per_epoch=per_epoch, shuffle=False,
             callbacks=[c for c in callbacks or []
-                       if not _is_tuner_callback(c)],
+                       if not executions.is_tuner_callback(c)],
             verbose=self.verbose)
         self.trainings += 1
         train_time = time.perf_counter() - started
@@ -368,25 +357,8 @@ class ObjectiveHyperModel(keras_tuner.HyperModel):
         if path:
             atomic_write_json(path, json.loads(json.dumps(record,
                                                           default=str)))
-        self._notify(callbacks, model, last, score, False)
+        executions.notify(callbacks, model, last, score, False)
         return {METRIC: score}
-
-    def _notify(self, callbacks, model, epochs, score, cached):
-        """Hand the probe score to keras-tuner's callbacks (the best
-        execution's weights are saved for `get_best_models` and
-        Hyperband)."""
-        for callback in callbacks or []:
-            if not _is_tuner_callback(callback):
-                continue
-            if cached:
-                # The weights of a reused execution are already on disk.
-                path = getattr(callback, "filepath", None)
-                if path and os.path.exists(path) and score > getattr(
-                        callback, "best_value", score):
-                    callback.best_value = score
-                continue
-            callback.set_model(model)
-            callback.on_epoch_end(epochs - 1, logs={METRIC: score})
 
     def get_config(self):
         task = self.task if isinstance(self.task, (str, dict)) or (
@@ -401,17 +373,3 @@ class ObjectiveHyperModel(keras_tuner.HyperModel):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def _read_record(path, key):
-    """A finished execution's record if it matches `key`, else `None`."""
-    if not path or not os.path.isfile(path):
-        return None
-    try:
-        with open(path) as f:
-            record = json.load(f)
-    except (OSError, ValueError):
-        return None
-    if all(record.get(k) == v for k, v in key.items()):
-        return record
-    return None
