@@ -5,9 +5,9 @@ It must never overlap the pre-training text, and the validation books alone
 are too few classes, so the task uses the **tail** of every embedded book:
 
 * `split_book_tail(text)` cuts each book at the first paragraph break after
-  `1 - TAIL_FRACTION` (90%) of its characters. Pre-training must use only
-  the head of every book (`keras_objectives.data` excludes the tails), and
-  whole validation books are held out entirely anyway;
+  `1 - TAIL_FRACTION` (90%) of its characters, the rule by which
+  `keras_objectives.data.embedded_corpus` keeps the tails out of the
+  training split (whole validation books are held out entirely anyway);
 * the tail is cut into passages of `passage_words` words, at most
   `max_passages_per_book` of them (evenly spaced over the tail);
 * each book's passages are split in text order, the first 60% for train,
@@ -20,30 +20,27 @@ package provides. `check_no_overlap` verifies that no passage occurs in the
 pre-training text.
 """
 
-import importlib.resources
-import json
-import lzma
-
 import numpy as np
 
 from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.data.embedded import TAIL_FRACTION
+from keras_objectives.data.embedded import embedded_books
+from keras_objectives.data.embedded import split_tail
 from keras_objectives.evaluation import common
 from keras_objectives.evaluation.tasks import make_classification_task
 from keras_objectives.utils import check_choice
 from keras_objectives.utils import check_int
 from keras_objectives.utils import invalid
 
-TAIL_FRACTION = 0.1
-CORPUS_FILE = "corpus/gutenberg.jsonl.xz"
-
 
 @keras_objectives_export("keras_objectives.evaluation.split_book_tail")
 def split_book_tail(text, fraction=TAIL_FRACTION):
     """`(head, tail)` of a book: the tail starts at a paragraph break.
 
-    The cut is the first blank line at or after `(1 - fraction)` of the
-    characters (else the first line break, else that exact character), so
-    `head + tail == text`.
+    The rule of `keras_objectives.data.split_tail`, which the data package
+    uses to keep the tails out of pre-training: the cut is the first blank
+    line at or after `(1 - fraction)` of the characters (else the first
+    line break, else that exact character), so `head + tail == text`.
 
     Examples:
 
@@ -53,20 +50,7 @@ def split_book_tail(text, fraction=TAIL_FRACTION):
     """
     if not 0.0 < float(fraction) < 1.0:
         raise invalid("fraction", fraction, "a float in (0, 1)")
-    target = int(len(text) * (1.0 - fraction))
-    cut = text.find("\n\n", target)
-    if cut < 0:
-        cut = text.find("\n", target)
-    if cut < 0:
-        cut = target
-    return text[:cut], text[cut:]
-
-
-def embedded_books():
-    """The embedded books: dicts with `name`, `title`, `author`, `text`."""
-    path = importlib.resources.files("keras_objectives.data") / CORPUS_FILE
-    with path.open("rb") as raw, lzma.open(raw, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return split_tail(text, fraction)
 
 
 def tail_passages(books=None, tail_fraction=TAIL_FRACTION,
