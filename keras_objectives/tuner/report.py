@@ -153,8 +153,13 @@ def score_by_hyperparameter(collection):
             v, bool) for v, _ in points)
         if numeric:
             xs = [float(v) for v, _ in points]
-            if min(xs) > 0 and max(xs) / min(xs) >= 10:
+            if min(xs) > 0 and max(xs) / min(xs) >= 3:
                 axis.set_xscale("log")
+                axis.minorticks_off()
+            ticks = sorted(set(xs))
+            if len(ticks) <= 8:
+                axis.set_xticks(ticks, [f"{v:.3g}" for v in ticks],
+                                rotation=15)
         else:
             labels = sorted({str(v) for v, _ in points})
             xs = [labels.index(str(v)) for v, _ in points]
@@ -248,8 +253,10 @@ def build_blocks(collection, figures, workdir="."):
         record = best["executions"][0] if best["executions"] else {}
         tests = [e.get("probe", {}).get("test_accuracy")
                  for e in best["executions"]]
+        n = best["scores"]["n"]
         items = [f"**trial {best['trial_id']}**: probe dev accuracy "
-                 f"{_score(best)} (n={best['scores']['n']} seeds)"]
+                 f"{_score(best)} (n={n} pre-training seed"
+                 f"{'s' if n != 1 else ''})"]
         items += [f"`{k}` = {_show(v)}" for k, v in best["values"].items()
                   if not k.startswith("tuner/")]
         if tests and None not in tests:

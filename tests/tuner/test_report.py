@@ -72,8 +72,8 @@ def test_report_tables_best_trial_plot_and_best_recipe(tmp_path):
                                 "| – | 0.4200 ± 0.028 |")
     assert "| – | 2 | FAILED | masked_lm |" in markdown
     assert "trial 2: ValueError: diverged" in markdown
-    assert "**trial 1**: probe dev accuracy 0.6100 ± 0.014 (n=2 seeds)" \
-        in markdown
+    assert "**trial 1**: probe dev accuracy 0.6100 ± 0.014 (n=2 " \
+           "pre-training seeds)" in markdown
     assert "`masked_lm/selection_rate` = 0.4" in markdown
     assert "test accuracy 0.5100 (reported once" in markdown
     assert "| masked_lm/selection_rate | objective = masked_lm | 0.15, 0.4 |" \
