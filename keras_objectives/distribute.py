@@ -34,6 +34,16 @@ def _num_workers_from_tf_config():
     return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
 
 
+# One strategy per (name, devices, tpu) per process. Every new
+# `MirroredStrategy` numbers its collective groups and instances from 1, and
+# the TF runtime caches collective parameters by those keys: a second
+# strategy over the same devices in one process would reuse the first one's
+# keys with other tensor shapes, and its all-reduce would abort with "Shape
+# mismatch in the collective instance". TPU systems and multi-worker
+# collectives can only be initialized once per process anyway.
+_STRATEGIES = {}
+
+
 def get_strategy(name="auto", devices=None, tpu=None):
     """Return a `tf.distribute.Strategy` from one string.
 
@@ -51,7 +61,9 @@ def get_strategy(name="auto", devices=None, tpu=None):
 
     Returns:
         A `tf.distribute.Strategy`. Create the model, compile and fit inside
-        its `scope()`.
+        its `scope()`. The same arguments return the same strategy object
+        for the life of the process, so several models can train one after
+        another under it.
 
     Examples:
 
@@ -69,6 +81,13 @@ def get_strategy(name="auto", devices=None, tpu=None):
             name = "mirrored"
         else:
             return tf.distribute.get_strategy()
+    key = (name, tuple(devices) if devices else None, tpu)
+    if key not in _STRATEGIES:
+        _STRATEGIES[key] = _make_strategy(name, devices, tpu)
+    return _STRATEGIES[key]
+
+
+def _make_strategy(name, devices, tpu):
     if name in ("cpu", "one_device"):
         gpus = tf.config.list_logical_devices("GPU")
         device = "/gpu:0" if (gpus and name == "one_device") else "/cpu:0"

@@ -4,8 +4,18 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_objectives import distribute
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.data.special_tokens import reserved_tokens
+
+
+def two_cpus():
+    """The process's one `MirroredStrategy` over the two logical CPUs.
+
+    Tests share it (through `distribute.get_strategy`'s cache) because two
+    strategies over the same devices would reuse collective keys.
+    """
+    return distribute.get_strategy("mirrored", devices=["/cpu:0", "/cpu:1"])
 
 
 def tiny_vocabulary(size=200):

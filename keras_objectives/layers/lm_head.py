@@ -4,7 +4,8 @@ import keras
 from keras import ops
 
 from keras_objectives.api_export import keras_objectives_export
-from keras_objectives.utils import check_int, invalid
+from keras_objectives.utils import check_int
+from keras_objectives.utils import invalid
 
 
 @keras_objectives_export("keras_objectives.layers.LMHead")

@@ -16,7 +16,8 @@ and always `padding[j]`, and `doc[i] == doc[j]` with document masking.
 import keras
 from keras import ops
 
-from keras_objectives.utils import check_choice, check_int
+from keras_objectives.utils import check_choice
+from keras_objectives.utils import check_int
 
 ATTENTION_MODES = ("bidirectional", "causal", "prefix")
 

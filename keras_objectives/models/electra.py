@@ -18,7 +18,6 @@ from keras_objectives.models.attention_mask import compute_position_ids
 from keras_objectives.utils import check_int
 from keras_objectives.utils import invalid
 
-
 # keras-hub's `ReversibleEmbedding` subclasses Keras' (which `BertBackbone`
 # uses) when Keras has one.
 REVERSIBLE_EMBEDDINGS = (getattr(keras.layers, "ReversibleEmbedding",

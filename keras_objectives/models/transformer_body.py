@@ -4,12 +4,12 @@ import keras
 import keras_hub
 
 from keras_objectives.api_export import keras_objectives_export
-from keras_objectives.models.attention_mask import (
-    ATTENTION_MODES,
-    AttentionMask,
-    PositionIds,
-)
-from keras_objectives.utils import check_choice, check_int, invalid
+from keras_objectives.models.attention_mask import ATTENTION_MODES
+from keras_objectives.models.attention_mask import AttentionMask
+from keras_objectives.models.attention_mask import PositionIds
+from keras_objectives.utils import check_choice
+from keras_objectives.utils import check_int
+from keras_objectives.utils import invalid
 
 
 def select_inputs(model, inputs):

@@ -92,9 +92,7 @@ class Mixture(InputsToTargets):
                  members=("causal_lm", "masked_lm"), rates=None,
                  mode_tokens=None, final_rates=None, schedule_examples=None):
         super().__init__(special_tokens, sequence_length, seed, "decoder")
-        from keras_objectives.layers.mixture_transform import (
-            MixtureTransform,
-        )
+        from keras_objectives.layers.mixture_transform import MixtureTransform
 
         members = [_as_config(m) for m in members]
         if not members:

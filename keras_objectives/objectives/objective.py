@@ -3,7 +3,8 @@
 import keras
 
 from keras_objectives.data.special_tokens import SpecialTokens
-from keras_objectives.utils import check_choice, check_int
+from keras_objectives.utils import check_choice
+from keras_objectives.utils import check_int
 
 ATTENTION_MODES = ("bidirectional", "causal", "prefix", "encoder_decoder")
 

@@ -203,9 +203,7 @@ class PrefixLM(InputsToTargets):
     def __init__(self, special_tokens, sequence_length=128, seed=0,
                  form="decoder"):
         super().__init__(special_tokens, sequence_length, seed, form)
-        from keras_objectives.layers.prefix_lm_splitter import (
-            PrefixLMSplitter,
-        )
+        from keras_objectives.layers.prefix_lm_splitter import PrefixLMSplitter
 
         self.inputs_length = self.sequence_length
         self.targets_length = self.sequence_length

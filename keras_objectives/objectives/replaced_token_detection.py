@@ -212,9 +212,7 @@ class ReplacedTokenDetection(Objective):
         )
 
     def build_graph(self, backbone):
-        from keras_objectives.layers.discriminator_head import (
-            DiscriminatorHead,
-        )
+        from keras_objectives.layers.discriminator_head import DiscriminatorHead
         from keras_objectives.models.backbones import backbone_outputs
         from keras_objectives.models.backbones import check_attention_mode
         from keras_objectives.models.electra import ElectraGenerator

@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from keras_objectives.data.packing import pack
 from keras_objectives.data.pipeline import make_dataset
+from tests.test_case import two_cpus
 
 LENGTH = 8
 
@@ -159,7 +160,7 @@ def test_one_worker_two_replicas_yields_replica_slices():
 
 
 def test_mirrored_strategy_distributes_the_global_batch():
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    strategy = two_cpus()
     packed = _packed()
     dist = strategy.distribute_datasets_from_function(
         lambda ctx: make_dataset(packed, 6, seed=4, input_context=ctx)

@@ -2,12 +2,10 @@ import keras
 import numpy as np
 import pytest
 
-from keras_objectives.models.attention_mask import (
-    AttentionMask,
-    PositionIds,
-    compute_attention_mask,
-    compute_position_ids,
-)
+from keras_objectives.models.attention_mask import AttentionMask
+from keras_objectives.models.attention_mask import PositionIds
+from keras_objectives.models.attention_mask import compute_attention_mask
+from keras_objectives.models.attention_mask import compute_position_ids
 from tests.test_case import TestCase
 
 

@@ -3,15 +3,14 @@ import keras_hub
 import numpy as np
 import pytest
 
-from keras_objectives.models import (
-    TransformerBody,
-    attention_modes,
-    backbone_outputs,
-    check_vocabulary,
-    make_backbone,
-    required_inputs,
-)
-from tests.test_case import TestCase, tiny_special_tokens
+from keras_objectives.models import TransformerBody
+from keras_objectives.models import attention_modes
+from keras_objectives.models import backbone_outputs
+from keras_objectives.models import check_vocabulary
+from keras_objectives.models import make_backbone
+from keras_objectives.models import required_inputs
+from tests.test_case import TestCase
+from tests.test_case import tiny_special_tokens
 
 VOCAB = 200
 DIMS = dict(

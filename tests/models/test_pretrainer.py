@@ -5,15 +5,15 @@ import numpy as np
 
 from keras_objectives.api_export import EXPORTED
 from keras_objectives.layers.lm_head import LMHead
-from keras_objectives.models import (
-    Pretrainer,
-    backbone_outputs,
-    make_backbone,
-    required_inputs,
-)
-from keras_objectives.objectives import Objective, register
+from keras_objectives.models import Pretrainer
+from keras_objectives.models import backbone_outputs
+from keras_objectives.models import make_backbone
+from keras_objectives.models import required_inputs
+from keras_objectives.objectives import Objective
+from keras_objectives.objectives import register
 from keras_objectives.objectives.registry import _REGISTRY
-from tests.test_case import TestCase, tiny_special_tokens
+from tests.test_case import TestCase
+from tests.test_case import tiny_special_tokens
 
 VOCAB = 200
 LENGTH = 12

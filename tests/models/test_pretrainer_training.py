@@ -5,15 +5,16 @@ import numpy as np
 import tensorflow as tf
 
 from keras_objectives.layers.lm_head import LMHead
-from keras_objectives.models import (
-    Pretrainer,
-    backbone_outputs,
-    make_backbone,
-    required_inputs,
-)
-from keras_objectives.objectives import Objective, register
+from keras_objectives.models import Pretrainer
+from keras_objectives.models import backbone_outputs
+from keras_objectives.models import make_backbone
+from keras_objectives.models import required_inputs
+from keras_objectives.objectives import Objective
+from keras_objectives.objectives import register
 from keras_objectives.objectives.registry import _REGISTRY
-from tests.test_case import TestCase, tiny_special_tokens
+from tests.test_case import TestCase
+from tests.test_case import tiny_special_tokens
+from tests.test_case import two_cpus
 
 VOCAB = 200
 LENGTH = 12
@@ -81,7 +82,7 @@ def _compile(model, **kwargs):
 
 class PretrainerTrainingTest(TestCase):
     def test_fit_under_mirrored_strategy_lowers_loss(self):
-        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        strategy = two_cpus()
         self.assertEqual(strategy.num_replicas_in_sync, 2)
         x, y, w = _counting_data(32)
         ds = tf.data.Dataset.from_tensor_slices((x, y, w)).batch(

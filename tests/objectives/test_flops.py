@@ -1,13 +1,11 @@
 import keras_hub
 
 from keras_objectives.models import TransformerBody
-from keras_objectives.objectives.flops import (
-    ModelDims,
-    forward_flops,
-    forward_flops_per_token,
-    softmax_flops,
-    training_flops,
-)
+from keras_objectives.objectives.flops import ModelDims
+from keras_objectives.objectives.flops import forward_flops
+from keras_objectives.objectives.flops import forward_flops_per_token
+from keras_objectives.objectives.flops import softmax_flops
+from keras_objectives.objectives.flops import training_flops
 from tests.test_case import TestCase
 
 V, D, F, LAYERS, MAX_LEN = 100, 32, 64, 2, 16

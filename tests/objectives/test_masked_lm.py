@@ -1,6 +1,5 @@
 """MaskedLM and CausalLM objectives: transform, models, saving, compute."""
 
-import keras
 import keras_hub
 import numpy as np
 import pytest

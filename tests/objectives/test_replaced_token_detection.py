@@ -21,6 +21,7 @@ from tests.test_case import TestCase
 from tests.test_case import packed_features
 from tests.test_case import tiny_special_tokens
 from tests.test_case import tiny_vocabulary
+from tests.test_case import two_cpus
 
 VOCAB = 200
 LENGTH = 16
@@ -249,7 +250,7 @@ class ReplacedTokenDetectionTest(TestCase):
                               _numpy(model(x)), _numpy(restored(x)))
 
     def test_fit_under_mirrored_strategy_lowers_the_loss(self):
-        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        strategy = two_cpus()
         self.assertEqual(strategy.num_replicas_in_sync, 2)
         objective = _objective()
         with strategy.scope():

@@ -17,6 +17,7 @@ from keras_objectives.ops import span_corruption as sc
 from tests.test_case import TestCase
 from tests.test_case import packed_features
 from tests.test_case import tiny_special_tokens
+from tests.test_case import two_cpus
 
 ST = tiny_special_tokens()
 
@@ -193,7 +194,7 @@ class SpanCorruptionTest(TestCase):
 
     @pytest.mark.large
     def test_fit_under_mirrored_strategy(self):
-        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        strategy = two_cpus()
         fit_lowers_loss(self, SpanCorruption(ST, 32, seed=0), tiny_body,
                         strategy=strategy)
 
