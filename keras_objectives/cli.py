@@ -100,6 +100,48 @@ def _tune(args, overrides):
     return 0
 
 
+def _pretokenize(args, overrides):
+    from keras_objectives import config as config_lib
+    from keras_objectives import data
+    from keras_objectives import training
+
+    config = config_lib.load_recipe(args.recipe)
+    config = config_lib.apply_overrides(config, overrides)
+    config = config_lib.validate(config)
+    output = args.output or config["data"]["pretokenized"]
+    if not output:
+        raise ValueError(
+            "`keras-objectives pretokenize` needs a destination. Pass "
+            "--output DIR (a local path or gs://bucket/dir), or set "
+            "--config.data.pretokenized=DIR."
+        )
+    data.tfrecord.check_output(output, args.overwrite)  # Before tokenizing.
+    # Always tokenize the recipe's text; `data.pretokenized` is where the
+    # recipe reads the result, so it is only the default destination.
+    text = {**config, "data": {**config["data"], "pretokenized": None}}
+    print(f"keras-objectives: tokenizing {text['data']['source']!r} for "
+          f"{args.recipe}", file=sys.stderr)
+    corpus = training.prepare_corpus(text)
+    objective = training.build_objective(text, corpus)
+    length = objective.raw_length  # As `train` packs: raw tokens per row.
+    metadata = data.write_shards(
+        corpus, output, length, num_shards=args.num_shards,
+        overwrite=args.overwrite,
+        settings={"recipe": args.recipe, "data": text["data"],
+                  "objective": config["objective"],
+                  "sequence_length": config["sequence_length"]},
+    )
+    splits = metadata["splits"]
+    print(
+        f"done: {splits['train']['rows']} train and "
+        f"{splits['validation']['rows']} validation rows of {length} tokens "
+        f"({objective.name}, sequence_length={config['sequence_length']}), "
+        f"vocabulary {metadata['vocabulary_size']}, in {output}; train "
+        f"with --config.data.pretokenized={output}"
+    )
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="keras-objectives",
@@ -157,6 +199,26 @@ def build_parser():
     tune.add_argument("--quiet", action="store_true",
                       help="no progress display")
     tune.set_defaults(handler=_tune)
+    pretokenize = verbs.add_parser(
+        "pretokenize",
+        help="tokenize and pack a recipe's text into TFRecord shards",
+        description="Read RECIPE's data (path.py[:arg]; data.source, "
+        "data.vocabulary_size, ...), tokenize it, pack rows of the length "
+        "its objective consumes (objective.raw_length) and write the train "
+        "and validation rows as TFRecord shards plus metadata.json (written "
+        "last) to --output, a local path or gs://bucket/dir. Train from "
+        "them with --config.data.pretokenized=DIR. Override fields with "
+        "--config.FIELD=VALUE, e.g. --config.data.source=path/to/text.",
+    )
+    pretokenize.add_argument("recipe", help="recipe file, optionally :arg")
+    pretokenize.add_argument("--output", help="destination directory "
+                             "(default: the recipe's data.pretokenized)")
+    pretokenize.add_argument("--num-shards", type=int, default=8,
+                             help="train shards (default 8)")
+    pretokenize.add_argument("--overwrite", action="store_true",
+                             help="replace pretokenized data already in "
+                             "--output")
+    pretokenize.set_defaults(handler=_pretokenize)
     return parser
 
 

@@ -26,6 +26,10 @@ def base_config():
             "vocabulary_size": 8192,  # Small corpus: a small vocabulary.
             "lowercase": True,
             "errors": "strict",  # Non-UTF-8 input: strict|replace|skip.
+            # A `keras-objectives pretokenize` output (local or gs://): read
+            # its packed rows and vocabulary; tokenize nothing. None: the
+            # fields above are read and tokenized in-process (cached).
+            "pretokenized": None,
         },
         "model": {
             "backbone": "body",  # body|bert|gpt2|a keras-hub preset.
@@ -174,7 +178,18 @@ def validate(config):
                 out[key] = value
         return out
 
-    return merge(base, config, "")
+    config = merge(base, config, "")
+    pretokenized = config["data"]["pretokenized"]
+    if pretokenized is not None and (
+        not isinstance(pretokenized, str) or not pretokenized.strip()
+    ):
+        raise ValueError(
+            "Invalid value received for recipe field `data.pretokenized`. "
+            "Expected None or the directory `keras-objectives pretokenize` "
+            "wrote (a local path or gs://bucket/dir). Received: "
+            f"data.pretokenized={pretokenized!r}"
+        )
+    return config
 
 
 # Layered sizes (big_vision style): model size x run type x experiment.
@@ -218,4 +233,31 @@ def apply_run_type(config, arg):
     set_model_size(config, "tiny")
     config["training"].update(steps=200, steps_per_checkpoint=50,
                               warmup_steps=20, eval_batches=4)
+    return config
+
+
+# Stated peaks for MFU and the cost estimates of `recipes/tpu/` (bf16).
+TPU_PEAK_FLOPS = {
+    "v3-8": 420e12,  # The v3-8 board's stated 420 TFLOP/s (4 chips).
+    "v4-8": 1100e12,  # 4 chips x 275 TFLOP/s.
+}
+
+
+def apply_tpu_run_type(config, arg):
+    """Apply a `recipes/tpu/` recipe's `:arg`; `runlocal` runs on the CPU.
+
+    The full run reads `data.pretokenized` on a TPU (`strategy="tpu"`,
+    bfloat16, XLA). `runlocal` is `apply_run_type`'s smoke run (tiny
+    model, 200 steps) on the CPU with the embedded books tokenized in the
+    process (the shipped vocabulary), length 128 and batch 32: the
+    objective and the backbone kind stay.
+    """
+    config = apply_run_type(config, arg)
+    if arg == "runlocal":
+        config.update(strategy="cpu", tpu=None, sequence_length=128)
+        config["data"].update(source="embedded", validation=None,
+                              vocabulary_size=8192, pretokenized=None)
+        config["model"].update(dropout=0.0, max_sequence_length=512)
+        config["training"].update(global_batch_size=32, jit_compile=False,
+                                  mixed_precision=None, peak_flops=None)
     return config

@@ -32,8 +32,17 @@ from keras_objectives.version import __version__
 
 
 def prepare_corpus(config):
-    """The run's tokenized corpus (vocabulary and token ids are cached)."""
+    """The run's tokenized corpus (vocabulary and token ids are cached).
+
+    With `data.pretokenized` set, the packed rows and the vocabulary are
+    read from the shards `keras-objectives pretokenize` wrote there (a local
+    path or `gs://`), and nothing is tokenized.
+    """
     d = config["data"]
+    if d.get("pretokenized"):
+        return data.load_pretokenized(
+            d["pretokenized"], vocabulary_size=d["vocabulary_size"]
+        )
     return data.prepare_corpus(
         d["source"],
         vocabulary_size=d["vocabulary_size"],

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Run one recipe on this TPU VM worker. Usage: run.sh RECIPE WORKDIR [--config.x=y ...]
+# Run one recipe on this TPU VM worker, in the foreground.
+# Usage: run.sh RECIPE WORKDIR [--config.FIELD=VALUE ...]
+# RECIPE and a relative WORKDIR are relative to the project checkout
+# (~/keras_objectives); WORKDIR must be on this VM's disk.
 set -euo pipefail
 if [ $# -lt 2 ]; then
   echo "usage: $0 RECIPE WORKDIR [--config.FIELD=VALUE ...]" >&2

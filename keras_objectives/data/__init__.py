@@ -3,6 +3,8 @@
 Strings stop here: `prepare_corpus` reads text and returns token ids, `pack`
 cuts them into fixed-length rows, and `make_dataset` streams batches of
 packed features (see `docs/data.md` and `docs/architecture.md`).
+`write_shards` stores packed rows as TFRecord shards (local or `gs://`) and
+`load_pretokenized` reads them back, so TPU hosts never tokenize.
 
 >>> from keras_objectives import data
 >>> corpus = data.prepare_corpus("embedded")  # doctest: +SKIP
@@ -15,6 +17,8 @@ from keras_objectives.data.packing import unpack
 from keras_objectives.data.pipeline import make_dataset
 from keras_objectives.data.prepare import Corpus
 from keras_objectives.data.prepare import prepare_corpus
+from keras_objectives.data.pretokenized import PretokenizedCorpus
+from keras_objectives.data.pretokenized import load_pretokenized
 from keras_objectives.data.sources import EMBEDDED_BOOKS
 from keras_objectives.data.sources import TAIL_FRACTION
 from keras_objectives.data.sources import VALIDATION_BOOKS
@@ -25,6 +29,9 @@ from keras_objectives.data.sources import text_files
 from keras_objectives.data.sources import tfds_text
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.data.special_tokens import reserved_tokens
+from keras_objectives.data.tfrecord import read_metadata
+from keras_objectives.data.tfrecord import read_packed
+from keras_objectives.data.tfrecord import write_shards
 from keras_objectives.data.tokenizer import make_tokenizer
 from keras_objectives.data.tokenizer import tokenize_documents
 from keras_objectives.data.vocabulary import load_vocabulary
@@ -34,16 +41,20 @@ from keras_objectives.data.vocabulary import train_vocabulary
 __all__ = [
     "Corpus",
     "EMBEDDED_BOOKS",
+    "PretokenizedCorpus",
     "SpecialTokens",
     "TAIL_FRACTION",
     "VALIDATION_BOOKS",
     "embedded_books",
     "embedded_corpus",
+    "load_pretokenized",
     "load_vocabulary",
     "make_dataset",
     "make_tokenizer",
     "pack",
     "prepare_corpus",
+    "read_metadata",
+    "read_packed",
     "reserved_tokens",
     "save_vocabulary",
     "split_tail",
@@ -52,4 +63,5 @@ __all__ = [
     "tokenize_documents",
     "train_vocabulary",
     "unpack",
+    "write_shards",
 ]
