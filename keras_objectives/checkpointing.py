@@ -47,6 +47,35 @@ def latest(workdir):
         return step, path, json.load(f)
 
 
+def latest_step(workdir):
+    """The step of the newest complete checkpoint, or 0."""
+    checkpoints = list_checkpoints(workdir)
+    return checkpoints[-1][0] if checkpoints else 0
+
+
+def at_step(workdir, step):
+    """`(step, path, state)` of checkpoint `step`; `None` for step 0.
+
+    Raises:
+        ValueError: if there is no complete checkpoint at `step` (a worker
+            of a multi-worker job that lost the checkpoint the others
+            agreed to resume from).
+    """
+    if step == 0:
+        return None
+    for found, path in list_checkpoints(workdir):
+        if found == step:
+            with open(os.path.join(path, "state.json")) as f:
+                return step, path, json.load(f)
+    raise ValueError(
+        f"No complete checkpoint at step {step} in {checkpoint_dir(workdir)}"
+        f" (found steps {[s for s, _ in list_checkpoints(workdir)]}). The "
+        "workers of a job resume from the newest step all of them have; "
+        "raise `training.keep_checkpoints`, or restart every worker from "
+        "an empty workdir."
+    )
+
+
 def save(model, workdir, step, state, keep=3):
     """Write checkpoint `step` atomically and keep the newest `keep`."""
     root = checkpoint_dir(workdir)

@@ -55,6 +55,9 @@ def base_config():
             "mixed_precision": None,  # mixed_bfloat16 | mixed_float16.
             "deterministic": False,  # tf op determinism (bitwise resume).
             "peak_flops": None,  # Hardware peak FLOP/s, for MFU.
+            # Audit: each worker appends the rows it reads to
+            # example_ids.txt (with the few batches prefetched past the end).
+            "log_example_ids": False,
         },
         "strategy": "auto",  # auto|cpu|mirrored|multi_worker_mirrored|tpu
         "devices": None,  # For "mirrored": e.g. ["/cpu:0", "/cpu:1"].

@@ -132,3 +132,69 @@ def per_replica_batch_size(global_batch_size, strategy):
             f"{(global_batch_size // replicas + 1) * replicas}."
         )
     return global_batch_size // replicas
+
+
+def is_chief(strategy):
+    """Whether this process writes the run directory's shared artifacts.
+
+    True unless `strategy` is multi-worker and this task is not the chief
+    (the `"chief"` task, or worker 0 when the cluster has no chief).
+    """
+    resolver = getattr(strategy, "cluster_resolver", None)
+    task_type = getattr(resolver, "task_type", None)
+    if resolver is None or task_type is None or num_workers(strategy) == 1:
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    if has_chief:
+        return task_type == "chief"
+    return task_type == "worker" and resolver.task_id == 0
+
+
+def worker_workdir(workdir, strategy):
+    """This process's run directory: `workdir` itself on the chief.
+
+    Every worker of a multi-worker job checkpoints and logs, so that every
+    worker can resume from its own files whether or not `workdir` is on a
+    shared filesystem; non-chief workers use `workdir/workers/<type>-<id>/`.
+    """
+    if is_chief(strategy):
+        return workdir
+    resolver = strategy.cluster_resolver
+    return os.path.join(
+        workdir, "workers", f"{resolver.task_type}-{resolver.task_id}"
+    )
+
+
+def min_over_workers(strategy, value):
+    """The minimum of the int `value` over all workers (collective).
+
+    Every worker of a multi-worker job must call this at the same point.
+    A single-worker strategy returns `value` unchanged.
+    """
+    if num_workers(strategy) == 1:
+        return int(value)
+    local = tf.constant([int(value)], tf.int64)
+
+    @tf.function
+    def gather():
+        def replica_fn():
+            context = tf.distribute.get_replica_context()
+            return context.all_gather(local, axis=0)
+
+        return strategy.run(replica_fn)
+
+    values = strategy.experimental_local_results(gather())[0]
+    return int(tf.reduce_min(values))
+
+
+def distribute_dataset(strategy, dataset_fn):
+    """`dataset_fn(input_context)` as the input of `fit` under `strategy`.
+
+    With one replica this is `dataset_fn(None)`. Otherwise every worker
+    builds its own pipeline with its `tf.distribute.InputContext` (per
+    replica batches, its own shard of every global batch): no example is
+    read by two workers and nothing depends on tf.data auto-sharding.
+    """
+    if strategy.num_replicas_in_sync == 1 and num_workers(strategy) == 1:
+        return dataset_fn(None)
+    return strategy.distribute_datasets_from_function(dataset_fn)

@@ -182,24 +182,28 @@ def train(config, workdir, verbose="auto"):
         keras.mixed_precision.set_dtype_policy(t["mixed_precision"])
     keras.utils.set_random_seed(config["seed"])
 
-    # 1. The run directory and its config; a resumed run must match it.
+    # 1. Strategy first: multi-worker must start before other TF work.
+    strategy = distribute.get_strategy(
+        config["strategy"], devices=config["devices"], tpu=config["tpu"]
+    )
+    distribute.per_replica_batch_size(batch, strategy)
+
+    # 2. The run directory and its config; a resumed run must match it.
+    # Non-chief workers of a multi-worker job keep their own subdirectory.
+    workdir = distribute.worker_workdir(workdir, strategy)
     os.makedirs(workdir, exist_ok=True)
     config_path = os.path.join(workdir, "config.json")
     if os.path.exists(config_path):
         with open(config_path) as f:
             previous = json.load(f)
-        if previous != json.loads(json.dumps(config)):
+        # Fields added to the config schema since that run default in.
+        if (json.loads(json.dumps(config_lib.validate(previous)))
+                != json.loads(json.dumps(config))):
             raise ValueError(
                 f"The workdir {workdir!r} holds a run with a different "
                 "config. Use a new --workdir, or delete the old run."
             )
     atomic_write_json(config_path, config)
-
-    # 2. Strategy first: multi-worker must start before other TF work.
-    strategy = distribute.get_strategy(
-        config["strategy"], devices=config["devices"], tpu=config["tpu"]
-    )
-    distribute.per_replica_batch_size(batch, strategy)
 
     # 3. Data: tokenize and pack once (cached), then the seeded stream.
     corpus = prepare_corpus(config)
@@ -209,8 +213,11 @@ def train(config, workdir, verbose="auto"):
     valid_rows = corpus.pack("validation", objective.raw_length)
 
     # 4. Model and optimizer inside the strategy scope; resume if we can.
-    resume = checkpointing.latest(workdir)
-    start_step = resume[0] if resume else 0
+    # All workers resume from the newest step every one of them has.
+    start_step = distribute.min_over_workers(
+        strategy, checkpointing.latest_step(workdir)
+    )
+    resume = checkpointing.at_step(workdir, start_step)
     with strategy.scope():
         model = build_model(config, objective, special.vocabulary_size)
         if resume:
@@ -219,14 +226,26 @@ def train(config, workdir, verbose="auto"):
     accounting = objective.accounting(dims, batch)
 
     transform = model_inputs(objective)
-    train_ds = data.make_dataset(
-        train_rows, batch, seed=config["seed"],
-        start_example=start_step * batch, transform=transform,
+
+    def stream(rows, shuffle, start_example=0, log=None):
+        def dataset_fn(context):
+            ds = data.make_dataset(
+                rows, batch, seed=config["seed"], shuffle=shuffle,
+                start_example=start_example, input_context=context,
+            )
+            if log:
+                ds = ds.map(_example_id_logger(log))  # Sequential: in order.
+            return ds.map(transform, num_parallel_calls=tf.data.AUTOTUNE,
+                          deterministic=True).prefetch(tf.data.AUTOTUNE)
+
+        return distribute.distribute_dataset(strategy, dataset_fn)
+
+    train_ds = stream(
+        train_rows, True, start_step * batch,
+        log=(os.path.join(workdir, "example_ids.txt")
+             if t["log_example_ids"] else None),
     )
-    valid_ds = data.make_dataset(
-        valid_rows, batch, seed=config["seed"], shuffle=False,
-        transform=transform,
-    )
+    valid_ds = stream(valid_rows, False)
     eval_batches = min(t["eval_batches"],
                        max(1, len(valid_rows["token_ids"]) // batch))
 
@@ -297,6 +316,25 @@ def train(config, workdir, verbose="auto"):
     }
     atomic_write_json(os.path.join(workdir, "summary.json"), summary)
     return summary
+
+
+def _example_id_logger(path):
+    """A map fn appending each batch's `epoch:example_id`s to `path`."""
+
+    def write(epoch, ids):
+        with open(path, "a") as f:
+            f.write(" ".join(f"{e}:{i}" for e, i in
+                             zip(epoch.numpy(), ids.numpy(), strict=True)))
+            f.write("\n")
+        return True
+
+    def log(features):
+        done = tf.py_function(write, [features["epoch"],
+                                      features["example_ids"]], tf.bool)
+        with tf.control_dependencies([done]):
+            return {k: tf.identity(v) for k, v in features.items()}
+
+    return log
 
 
 def _jsonable(value):

@@ -99,6 +99,26 @@ class Pretrainer(keras.Model):
             loss = loss + self._aggregate_additional_loss(extra)
         return loss
 
+    def train_step(self, data):
+        return _multi_worker_logs(super().train_step(data))
+
+    def test_step(self, data):
+        return _multi_worker_logs(super().test_step(data))
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Under a `tf.distribute` strategy, Keras 3 builds the model from a
+        # batch it pulls from a throwaway iterator over the training data
+        # and averages across replicas. That reads (and, with an audit log,
+        # records) batches that are never trained on, and the average fails
+        # for nested inputs under MultiWorkerMirroredStrategy. Shapes and
+        # dtypes are all the build needs: take them from the dataset spec.
+        if iterator is not None and data_batch is None:
+            spec = _local_element_spec(iterator)
+            if spec is not None:
+                iterator, data_batch = None, spec
+        return super()._maybe_symbolic_build(iterator=iterator,
+                                             data_batch=data_batch)
+
     def get_config(self):
         # Not the functional graph: the parts it is rebuilt from.
         return {
@@ -117,3 +137,47 @@ class Pretrainer(keras.Model):
         if isinstance(config["backbone"], dict):
             config["backbone"] = keras.layers.deserialize(config["backbone"])
         return cls(**config)
+
+
+def _local_element_spec(epoch_iterator):
+    """One replica's `TensorSpec` structure of a Keras epoch iterator."""
+    import tensorflow as tf
+
+    dataset = getattr(epoch_iterator, "_distributed_dataset", None)
+    spec = getattr(dataset, "element_spec", None)
+    if spec is None:
+        return None
+
+    def local(s):
+        if isinstance(s, tf.TypeSpec) and hasattr(s, "_value_specs"):
+            return s._value_specs[0]  # PerReplicaSpec: replicas alike.
+        return s
+
+    spec = tf.nest.map_structure(
+        local, spec, expand_composites=False
+    )
+    if not all(isinstance(s, tf.TensorSpec) for s in tf.nest.flatten(spec)):
+        return None
+    return spec
+
+
+def _multi_worker_logs(logs):
+    """Scalar step logs as `[1]` vectors under multi-worker collectives.
+
+    Keras 3 averages each step's logs across workers with
+    `strategy.reduce("MEAN", value, axis=0)`, which fails on the scalars a
+    train step returns. A length-1 vector reduces to the same scalar mean.
+    (The epoch logs Keras reports are read from the all-reduced metric
+    variables and are unaffected.)
+    """
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    if not (
+        isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        and strategy.extended._in_multi_worker_mode()
+    ):
+        return logs
+    return tf.nest.map_structure(
+        lambda v: tf.reshape(v, [1]) if v.shape.rank == 0 else v, logs
+    )
