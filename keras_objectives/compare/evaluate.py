@@ -100,7 +100,7 @@ def resolve_task(name, spec, corpus):
            getattr(corpus, "vocabulary_size", None))
     if key in _TASKS:
         return _TASKS[key]
-    if spec is None or spec in BUILTIN_TASKS:
+    if spec is None or (isinstance(spec, str) and spec in BUILTIN_TASKS):
         if name == "tagging":
             raise ValueError(
                 "Invalid value received for the `tagging` evaluation's "
