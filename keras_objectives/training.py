@@ -187,6 +187,18 @@ def train(config, workdir, verbose="auto"):
         config["strategy"], devices=config["devices"], tpu=config["tpu"]
     )
     distribute.per_replica_batch_size(batch, strategy)
+    local_replicas = len(getattr(strategy.extended, "worker_devices", [0]))
+    if (t["jit_compile"] and local_replicas > 1
+            and not isinstance(strategy, tf.distribute.TPUStrategy)):
+        raise ValueError(
+            "Invalid value received for `training.jit_compile`. Keras 3 "
+            "cannot XLA-compile a train step that spans several local "
+            "devices (it compiles the function that calls `strategy.run`). "
+            f"Received: training.jit_compile=True with strategy="
+            f"{config['strategy']!r} over {local_replicas} local devices. "
+            "Use --config.training.jit_compile=False (TPUStrategy compiles "
+            "its step with XLA anyway)."
+        )
 
     # 2. The run directory and its config; a resumed run must match it.
     # Non-chief workers of a multi-worker job keep their own subdirectory.

@@ -111,6 +111,14 @@ def test_mirrored_over_two_cpus_matches_one_device_and_lowers_loss(
     assert two[-1] < two[0]
 
 
+def test_xla_over_several_local_devices_is_refused(corpus_dir, tmp_path):
+    config = tiny_config(corpus_dir, jit_compile=True)
+    config.update(strategy="mirrored", devices=["/cpu:0", "/cpu:1"])
+    with pytest.raises(ValueError, match="jit_compile=False"):
+        training.train(config, str(tmp_path / "xla"), verbose=0)
+    assert not os.path.exists(tmp_path / "xla")
+
+
 def _weights(workdir):
     model, *_ = training.load_run(workdir)
     return [np.array(w) for w in model.get_weights()]
