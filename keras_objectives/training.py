@@ -187,7 +187,8 @@ def train(config, workdir, verbose="auto"):
         config["strategy"], devices=config["devices"], tpu=config["tpu"]
     )
     distribute.per_replica_batch_size(batch, strategy)
-    local_replicas = len(getattr(strategy.extended, "worker_devices", [0]))
+    local_replicas = (strategy.num_replicas_in_sync
+                      // distribute.num_workers(strategy))
     if (t["jit_compile"] and local_replicas > 1
             and not isinstance(strategy, tf.distribute.TPUStrategy)):
         raise ValueError(

@@ -73,12 +73,13 @@ def test_train_writes_the_run_dir(corpus_dir, tmp_path):
 
 def test_causal_lm_and_other_config_refused(corpus_dir, tmp_path):
     workdir = str(tmp_path / "clm")
-    summary = training.train(tiny_config(corpus_dir, "causal_lm", steps=2),
-                             workdir, verbose=0)
+    config = tiny_config(corpus_dir, "causal_lm", steps=2)
+    config["strategy"] = "auto"  # The default strategy, as recipes use.
+    summary = training.train(config, workdir, verbose=0)
     assert summary["loss_positions_seen"] == summary["tokens_seen"]
     with pytest.raises(ValueError, match="different config"):
-        training.train(tiny_config(corpus_dir, "masked_lm", steps=2),
-                       workdir, verbose=0)
+        training.train({**config, "objective": "masked_lm"}, workdir,
+                       verbose=0)
 
 
 def _metric(workdir, name):
