@@ -61,6 +61,13 @@ def _compare(args, overrides):
         counts[run["status"]] = counts.get(run["status"], 0) + 1
     shown = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     print(f"done: {shown}; report {os.path.join(workdir, 'report.html')}")
+    if not counts.get("completed"):
+        # One diverged arm is a result; a grid where nothing trained is an
+        # error (the report lists every failure and its reason).
+        print("keras-objectives: error: no run completed; the reasons are "
+              "in the report's failures table and in each run's log.",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -11,8 +11,11 @@ from keras_objectives.compare.recipe import load_comparison_recipe
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-RECIPES = sorted(glob.glob(os.path.join(ROOT, "recipes", "compare_*.py"))
-                 + [os.path.join(ROOT, "recipes", "quickstart.py")])
+# compare_sst2.py needs the user's SST-2 directory: tested on its own.
+SST2 = os.path.join(ROOT, "recipes", "compare_sst2.py")
+RECIPES = sorted(set(glob.glob(os.path.join(ROOT, "recipes", "compare_*.py"))
+                     + [os.path.join(ROOT, "recipes", "quickstart.py")])
+                 - {SST2})
 
 
 @pytest.mark.parametrize("path", RECIPES, ids=os.path.basename)
@@ -24,6 +27,30 @@ def test_every_comparison_recipe_validates(path, arg):
     with open(path) as f:
         assert f"keras-objectives compare recipes/{os.path.basename(path)}" \
             in f.read()
+
+
+def test_the_sst2_recipe_needs_the_users_directory(tmp_path):
+    with pytest.raises(ValueError, match="SST-2 directory"):
+        load_comparison_recipe(SST2)
+    recipe = load_comparison_recipe(f"{SST2}:{tmp_path}")
+    assert recipe["seeds"] == [0, 1, 2]
+    assert [a["name"] for a in recipe["arms"]] == ["mlm", "clm", "t5-span"]
+    task = recipe["evaluations"][0]["task"]
+    assert task["dev"] == os.path.join(str(tmp_path), "dev.txt")
+
+
+def test_compare_exits_non_zero_when_no_run_completed(tmp_path, capsys,
+                                                      monkeypatch):
+    from keras_objectives import compare
+
+    runs = [{"status": "failed"}, {"status": "diverged"}]
+    monkeypatch.setattr(compare, "run_comparison",
+                        lambda *a, **k: {"runs": runs})
+    path = os.path.join(ROOT, "recipes", "quickstart.py:runlocal")
+    assert cli.main(["compare", path, "--workdir", str(tmp_path)]) == 1
+    assert "no run completed" in capsys.readouterr().err
+    runs[0]["status"] = "completed"
+    assert cli.main(["compare", path, "--workdir", str(tmp_path)]) == 0
 
 
 def test_quickstart_arms():
