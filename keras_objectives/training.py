@@ -176,8 +176,10 @@ def train(config, workdir, verbose="auto"):
     identifier = config["objective"]
     objectives.get_class(identifier if isinstance(identifier, str)
                          else identifier.get("class_name"))  # Fail fast.
-    if t["deterministic"]:
-        tf.config.experimental.enable_op_determinism()
+    # Process-wide in TF: set it either way, so an earlier run in the same
+    # process does not leak into this one. (Keras turns XLA off under op
+    # determinism; `summary.json` records the jit_compile that ran.)
+    set_op_determinism(t["deterministic"])
     if t["mixed_precision"]:
         keras.mixed_precision.set_dtype_policy(t["mixed_precision"])
     keras.utils.set_random_seed(config["seed"])
@@ -317,7 +319,7 @@ def train(config, workdir, verbose="auto"):
         "global_batch_size": batch,
         "replicas": strategy.num_replicas_in_sync,
         "mixed_precision": t["mixed_precision"],
-        "jit_compile": t["jit_compile"],
+        "jit_compile": bool(model.jit_compile),
         "corpus": corpus.stats,
         "versions": {
             "keras_objectives": __version__,
@@ -329,6 +331,21 @@ def train(config, workdir, verbose="auto"):
     }
     atomic_write_json(os.path.join(workdir, "summary.json"), summary)
     return summary
+
+
+def set_op_determinism(enabled):
+    """Turn TF op determinism on or off for the process.
+
+    TF has a public switch only for on
+    (`tf.config.experimental.enable_op_determinism`); off uses the same
+    module's counterpart.
+    """
+    from tensorflow.python.framework import config as tf_config
+
+    if enabled:
+        tf.config.experimental.enable_op_determinism()
+    else:
+        tf_config.disable_op_determinism()
 
 
 def _example_id_logger(path):

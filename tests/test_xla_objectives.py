@@ -47,6 +47,18 @@ def _vocabulary():
     return vocabulary
 
 
+@pytest.fixture(autouse=True)
+def _without_op_determinism():
+    # Op determinism is process-wide (a deterministic `train` earlier in the
+    # suite turns it on), and Keras silently drops XLA under it.
+    from tensorflow.python.framework import config as tf_config
+
+    before = tf_config.is_op_determinism_enabled()
+    training.set_op_determinism(False)
+    yield
+    training.set_op_determinism(before)
+
+
 # The stand-in for `data.prepare_corpus`: all `build_objective` reads.
 CORPUS = types.SimpleNamespace(
     vocabulary=_vocabulary(),
