@@ -180,8 +180,8 @@ def train(config, workdir, verbose="auto"):
     # process does not leak into this one. (Keras turns XLA off under op
     # determinism; `summary.json` records the jit_compile that ran.)
     set_op_determinism(t["deterministic"])
-    if t["mixed_precision"]:
-        keras.mixed_precision.set_dtype_policy(t["mixed_precision"])
+    # Also process-wide: a float32 run after a bfloat16 one stays float32.
+    keras.mixed_precision.set_dtype_policy(t["mixed_precision"] or "float32")
     keras.utils.set_random_seed(config["seed"])
 
     # 1. Strategy first: multi-worker must start before other TF work.
