@@ -1,0 +1,431 @@
+"""Training throughput and MFU: our MaskedLM pre-trainer vs a keras-hub loop.
+
+    KERAS_BACKEND=tensorflow python benchmarks/train_throughput.py
+    KERAS_BACKEND=tensorflow python benchmarks/train_throughput.py --quick
+    KERAS_BACKEND=tensorflow python benchmarks/train_throughput.py \
+        --mixed-precision mixed_bfloat16 --xla off
+
+From one process:
+
+1. **Peak.** The machine's own matmul peak: chains of square
+   `tf.linalg.matmul` (1024, 2048, 3072) in a `tf.function`, best of several
+   calls. MFU is model FLOP/s over this float32 peak (also under
+   mixed_bfloat16, where the bf16 matmul peak is printed beside it).
+2. **Ours.** `TransformerBody` + `MaskedLM` as a `Pretrainer`, two ways:
+   `training.build_model` exactly as a run builds it (AdamW with weight
+   decay, global clipnorm, cosine schedule), and the same `Pretrainer`
+   compiled with plain Adam like the reference loop.
+3. **keras-hub.** A hand-written loop of the same size: `BertBackbone` +
+   `MaskedLMHead` tied to its token embedding, a functional `keras.Model`,
+   sparse categorical cross-entropy with sample weights, Adam, `model.fit`.
+
+All models: `--layers` blocks of width `--hidden` (heads = hidden / 64,
+feedforward 4 x hidden), vocabulary 7,877 (the shipped one), dropout 0
+(the project default; keras-hub's 0.1 would also switch attention off the
+fused `dot_product_attention` path), accuracy as a weighted metric. They
+train on the same *pre-masked* batches: `--batches` batches of Zipf token ids
+go through the objective's transform once and are cached in memory
+(`.take(n).cache().repeat()`), so masking cost is excluded.
+
+FLOPs per step come from the project's accounting (`MaskedLM.accounting`,
+`objectives/flops.py`): `6 * N * tokens` (N = non-embedding parameters)
+`+ 3 * 4 * L * d * layers * tokens` (attention scores and values) `+ 3 *
+(2 * d * V + 2 * d * d) * head_positions` (the BERT head at the gathered
+`ceil(0.15 L)` slots). Both models are charged the same FLOPs, so the MFU
+ratio equals the tokens/s ratio.
+
+Timing: each configuration is warmed up (tracing, XLA compilation), then
+`--windows` fit calls of `--steps` steps each are timed in a rotating order,
+so load from other processes hits every configuration alike. A window's
+rate excludes its first step (iterator start-up): `(steps - 1) * tokens`
+over the time between the first and last `on_train_batch_end`. The table
+shows the median window, with the min and max.
+"""
+
+import argparse
+import math
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Run from a checkout without installing the package.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import keras  # noqa: E402
+import keras_hub  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from keras_objectives import config as config_lib  # noqa: E402
+from keras_objectives.data.special_tokens import SpecialTokens  # noqa
+from keras_objectives.data.special_tokens import reserved_tokens  # noqa
+from keras_objectives.models import Pretrainer  # noqa: E402
+from keras_objectives.models.backbones import make_backbone  # noqa: E402
+from keras_objectives.objectives import MaskedLM  # noqa: E402
+from keras_objectives.objectives.flops import ModelDims  # noqa: E402
+from keras_objectives.training import build_model  # noqa: E402
+from keras_objectives.training import model_inputs  # noqa: E402
+
+VOCABULARY_SIZE = 7877  # The shipped vocabulary (docs/data.md).
+LEARNING_RATE = 5e-4  # The base config's; it does not change the speed.
+
+
+# --- 1. the machine's peak ---------------------------------------------
+def matmul_peak(dtype="float32", sizes=(1024, 2048, 3072), calls=5):
+    """Best GFLOP/s of chained square matmuls of `dtype`."""
+    best = 0.0
+    for n in sizes:
+        chain = max(1, round(2e10 / (2 * n**3)))  # ~20 GFLOP per call
+        a = tf.random.normal((n, n), dtype="float32")
+        b = tf.random.normal((n, n), dtype="float32") / math.sqrt(n)
+        a, b = tf.cast(a, dtype), tf.cast(b, dtype)
+
+        @tf.function
+        def run(x, b=b, chain=chain):
+            for _ in range(chain):  # Each product feeds the next: no CSE.
+                x = tf.linalg.matmul(x, b)
+            return tf.reduce_sum(x[:1, :1])
+
+        run(a).numpy()
+        for _ in range(calls):
+            start = time.perf_counter()
+            run(a).numpy()
+            seconds = time.perf_counter() - start
+            best = max(best, 2 * n**3 * chain / seconds / 1e9)
+    return best
+
+
+# --- data: synthetic Zipf ids, masked once, cached -----------------------
+def special_tokens():
+    words = VOCABULARY_SIZE - len(reserved_tokens())
+    return SpecialTokens.from_vocabulary(
+        reserved_tokens() + [f"w{i}" for i in range(words)]
+    )
+
+
+def synthetic_features(rows, length, special, seed=0):
+    """Zipf ids over the non-special ids, `[CLS] ... [SEP]`, some padding."""
+    rng = np.random.default_rng(seed)
+    first = max(special.special_ids) + 1
+    ranks = np.arange(1, VOCABULARY_SIZE - first + 1)
+    probs = 1.0 / ranks
+    token_ids = rng.choice(ranks, size=(rows, length), p=probs / probs.sum())
+    token_ids = (token_ids + first - 1).astype(np.int32)
+    # A quarter of the rows are shorter than `length` and padded.
+    valid = np.where(rng.random(rows) < 0.25,
+                     rng.integers(length // 2, length, rows), length)
+    position = np.arange(length)[None, :]
+    token_ids[:, 0] = special.bos_id
+    token_ids[position == valid[:, None] - 1] = special.eos_id
+    padding_mask = position < valid[:, None]
+    token_ids[~padding_mask] = special.pad_id
+    return {
+        "token_ids": token_ids,
+        "padding_mask": padding_mask,
+        "example_ids": np.arange(rows, dtype=np.int64),
+    }
+
+
+def premasked(objective, features, batch_size, batches):
+    """`(ours, keras_hub)` datasets of the same cached, masked batches."""
+    masked = (
+        tf.data.Dataset.from_tensor_slices(features)
+        .batch(batch_size, drop_remainder=True)
+        .map(model_inputs(objective))
+        .take(batches)
+        .cache()
+    )
+    for _ in masked:  # Fill the cache: masking is never timed.
+        pass
+
+    def add_segment_ids(x, y, w):
+        x = {**x, "segment_ids": tf.zeros_like(x["token_ids"])}
+        return x, y, w
+
+    hub = masked.map(add_segment_ids).cache()
+    for _ in hub:
+        pass
+    return masked.repeat(), hub.repeat()
+
+
+# --- the models ----------------------------------------------------------
+def run_config(args, jit_compile):
+    config = config_lib.base_config()
+    config["sequence_length"] = args.sequence_length
+    config["model"].update(
+        num_layers=args.layers, num_heads=args.hidden // 64,
+        hidden_dim=args.hidden, intermediate_dim=4 * args.hidden,
+        max_sequence_length=args.sequence_length, dropout=0.0,
+    )
+    config["training"].update(jit_compile=jit_compile)
+    return config
+
+
+def ours_build_model(args, objective, jit_compile):
+    """Exactly what `training.train` builds (AdamW, clipnorm, schedule)."""
+    return build_model(run_config(args, jit_compile), objective,
+                       VOCABULARY_SIZE)
+
+
+def ours_adam(args, objective, jit_compile):
+    """The same `Pretrainer`, compiled like the keras-hub loop."""
+    m = run_config(args, jit_compile)["model"]
+    del m["backbone"]
+    backbone = make_backbone("body", VOCABULARY_SIZE,
+                             objective.attention_mode, **m)
+    model = Pretrainer(backbone, objective)
+    model.compile(
+        optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        loss=objective.loss(), weighted_metrics=objective.metrics(),
+        jit_compile=jit_compile,
+    )
+    return model
+
+
+def keras_hub_loop(args, objective, jit_compile):
+    """A hand-written BERT MLM: `BertBackbone` + `MaskedLMHead`, Adam."""
+    backbone = keras_hub.models.BertBackbone(
+        vocabulary_size=VOCABULARY_SIZE, num_layers=args.layers,
+        num_heads=args.hidden // 64, hidden_dim=args.hidden,
+        intermediate_dim=4 * args.hidden,
+        max_sequence_length=args.sequence_length, dropout=0.0,
+    )
+    head = keras_hub.layers.MaskedLMHead(
+        vocabulary_size=VOCABULARY_SIZE,
+        token_embedding=backbone.token_embedding,
+        intermediate_activation="gelu",
+    )
+    inputs = {
+        name: keras.Input((None,), dtype="int32", name=name)
+        for name in ("token_ids", "segment_ids", "padding_mask",
+                     "mask_positions")
+    }
+    sequence = backbone({k: inputs[k] for k in backbone.input})[
+        "sequence_output"]
+    logits = head(sequence, mask_positions=inputs["mask_positions"])
+    model = keras.Model(inputs, logits)
+    model.compile(
+        optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy()],
+        jit_compile=jit_compile,
+    )
+    return model
+
+
+MODELS = {  # name: (build, which batches, short label)
+    "ours build_model (AdamW)": (ours_build_model, "ours", "ours AdamW"),
+    "ours Pretrainer + Adam": (ours_adam, "ours", "ours Adam"),
+    "keras-hub Bert + Adam": (keras_hub_loop, "hub", "hub Adam"),
+}
+REFERENCE = "keras-hub Bert + Adam"
+
+
+class StepTimes(keras.callbacks.Callback):
+    """Wall and process CPU time at the end of every training step."""
+
+    def on_train_begin(self, logs=None):
+        self.times = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append((time.perf_counter(), time.process_time()))
+
+
+def fit_window(model, dataset, steps):
+    """Wall and CPU seconds per step over `steps - 1` steps, and the loss."""
+    timer = StepTimes()
+    history = model.fit(dataset, epochs=1, steps_per_epoch=steps,
+                        callbacks=[timer], verbose=0)
+    (wall0, cpu0), (wall1, cpu1) = timer.times[0], timer.times[-1]
+    return ((wall1 - wall0) / (steps - 1), (cpu1 - cpu0) / (steps - 1),
+            history.history["loss"][-1])
+
+
+def op_profile(model, dataset, steps, logdir):
+    """Self time per TF op type over `steps` traced steps (tf.profiler)."""
+    import collections
+    import glob
+    import json
+
+    from tensorflow.python.profiler.internal import _pywrap_profiler_plugin
+
+    tf.profiler.experimental.start(logdir)
+    model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
+    tf.profiler.experimental.stop()
+    paths = glob.glob(os.path.join(logdir, "**", "*.xplane.pb"),
+                      recursive=True)
+    raw = _pywrap_profiler_plugin.xspace_to_tools_data(
+        paths, "framework_op_stats", {})[0]
+    table = json.loads(raw)[0]
+    columns = [c["id"] for c in table["cols"]]
+    times = collections.Counter()
+    for row in table["rows"]:
+        row = dict(zip(columns, [c.get("v") if c else None
+                                 for c in row["c"]], strict=True))
+        if row["type"] != "IDLE":
+            times[row["type"]] += row["total_self_time"]
+    return times
+
+
+def print_profiles(profiles, top=14):
+    """Each configuration's share of op self time, by op type."""
+    shares = {key: {op: t / sum(times.values()) for op, t in times.items()}
+              for key, times in profiles.items()}
+    ops = sorted(set().union(*shares.values()),
+                 key=lambda op: -max(s.get(op, 0) for s in shares.values()))
+    print("op self-time shares (tf.profiler, host CPU):")
+    labels = [f"{'bf16 ' if p != 'float32' else ''}"
+              f"{'xla ' if jit else ''}{MODELS[name][2]}"
+              for p, jit, name in shares]
+    print(f"  {'op type':26s}" + "".join(f"{x[:16]:>17s}" for x in labels))
+    for op in ops[:top]:
+        print(f"  {op[:26]:26s}" + "".join(
+            f"{s.get(op, 0):17.1%}" for s in shares.values()))
+
+
+# --- the run -------------------------------------------------------------
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20,
+                        help="Steps per timed window.")
+    parser.add_argument("--windows", type=int, default=5,
+                        help="Timed windows per configuration (median).")
+    parser.add_argument("--warmup", type=int, default=8,
+                        help="Untimed steps per configuration first.")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--sequence-length", type=int, default=128)
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--hidden", type=int, default=256,
+                        help="Width; heads = hidden / 64, FFN 4 x hidden.")
+    parser.add_argument("--batches", type=int, default=16,
+                        help="Distinct pre-masked batches, cached.")
+    parser.add_argument("--xla", choices=("off", "on", "both"),
+                        default="both")
+    parser.add_argument("--mixed-precision", default="float32",
+                        choices=("float32", "mixed_bfloat16", "both"))
+    parser.add_argument("--models", default=",".join(MODELS),
+                        help="Comma-separated subset of the model rows.")
+    parser.add_argument("--quick", action="store_true",
+                        help="~1 minute smoke run: no XLA, float32, "
+                        "3 windows of 5 steps.")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="Also trace --steps steps of each "
+                        "configuration into DIR and print op-type shares.")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.steps, args.windows, args.warmup, args.batches = 5, 3, 3, 4
+        args.xla, args.mixed_precision = "off", "float32"
+    if args.hidden % 64:
+        parser.error("--hidden must be a multiple of 64 (heads of 64).")
+    names = args.models.split(",")
+    for name in names:
+        if name not in MODELS:
+            parser.error(f"Unknown model {name!r}; choose from {list(MODELS)}")
+
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    policies = (["float32", "mixed_bfloat16"]
+                if args.mixed_precision == "both" else [args.mixed_precision])
+    xlas = {"off": [False], "on": [True], "both": [False, True]}[args.xla]
+    peaks = {"float32": matmul_peak("float32")}
+    if "mixed_bfloat16" in policies:
+        peaks["mixed_bfloat16"] = matmul_peak("bfloat16")
+
+    special = special_tokens()
+    objective = MaskedLM(special, sequence_length=args.sequence_length,
+                         seed=0)
+    features = synthetic_features(args.batches * args.batch_size,
+                                  args.sequence_length, special)
+    ours_data, hub_data = premasked(objective, features, args.batch_size,
+                                    args.batches)
+    data = {"ours": ours_data, "hub": hub_data}
+
+    # Build and warm every configuration, then time them in rotation.
+    configs, flops, tokens = {}, None, args.batch_size * args.sequence_length
+    for policy in policies:
+        keras.mixed_precision.set_dtype_policy(policy)
+        for jit in xlas:
+            for name in names:
+                build, feed, _ = MODELS[name]
+                model = build(args, objective, jit)
+                if flops is None and feed == "ours":
+                    dims = ModelDims.from_backbone(model.backbone,
+                                                   args.sequence_length)
+                    flops = objective.accounting(
+                        dims, args.batch_size)["flops_per_step"]
+                model.fit(data[feed], epochs=1, steps_per_epoch=args.warmup,
+                          verbose=0)
+                configs[(policy, jit, name)] = (model, data[feed])
+    keras.mixed_precision.set_dtype_policy("float32")
+    if flops is None:  # Only the keras-hub row was asked for.
+        m = run_config(args, False)["model"]
+        dims = ModelDims.from_backbone(
+            make_backbone("body", VOCABULARY_SIZE, **{
+                k: v for k, v in m.items() if k != "backbone"}),
+            args.sequence_length)
+        flops = objective.accounting(dims, args.batch_size)["flops_per_step"]
+
+    seconds = {key: [] for key in configs}
+    cpu_seconds = {key: [] for key in configs}
+    losses, loads = {}, []
+    keys = list(configs)
+    for window in range(args.windows):
+        shift = window % len(keys)
+        for key in keys[shift:] + keys[:shift]:
+            model, dataset = configs[key]
+            wall, cpu, losses[key] = fit_window(model, dataset, args.steps)
+            seconds[key].append(wall)
+            cpu_seconds[key].append(cpu)
+            loads.append(os.getloadavg()[0])
+
+    # --- the table -------------------------------------------------------
+    print(f"matmul peak: float32 {peaks['float32']:.0f} GFLOP/s"
+          + (f", bfloat16 {peaks['mixed_bfloat16']:.0f} GFLOP/s"
+             if "mixed_bfloat16" in peaks else ""))
+    print(f"model: {args.layers} layers x {args.hidden} wide, "
+          f"{args.hidden // 64} heads, FFN {4 * args.hidden}, "
+          f"V={VOCABULARY_SIZE}, L={args.sequence_length}, "
+          f"batch {args.batch_size} ({tokens} tokens/step); "
+          f"{flops / 1e9:.1f} GFLOP/step (6N + attention + MLM head); "
+          f"N={dims.non_embedding_params:,} non-embedding params")
+    print(f"timing: median of {args.windows} windows x {args.steps} steps "
+          f"after {args.warmup} warm-up steps, {len(keys)} configurations "
+          f"in rotation; {time.perf_counter() - started:.0f} s in all")
+    print(f"load (1-min average, {os.cpu_count()} CPUs): {load_before[0]:.2f}"
+          f" at start; {min(loads):.2f}-{max(loads):.2f} while timing")
+    print(f"{'precision':14s} {'xla':3s} {'model':24s} {'tok/s':>6s} "
+          f"{'min-max':>11s} {'MFU':>6s} {'CPU s/step':>10s} {'loss':>6s}")
+    rates, cpu = {}, {}
+    for key in keys:
+        policy, jit, name = key
+        rates[key] = tokens / statistics.median(seconds[key])
+        cpu[key] = statistics.median(cpu_seconds[key])
+        low, high = tokens / max(seconds[key]), tokens / min(seconds[key])
+        mfu = rates[key] * flops / tokens / (peaks["float32"] * 1e9)
+        print(f"{policy:14s} {'on' if jit else 'off':3s} {name:24s} "
+              f"{rates[key]:6.0f} {low:5.0f}-{high:<5.0f} {mfu:6.1%} "
+              f"{cpu[key]:10.3f} {losses[key]:6.3f}")
+    if REFERENCE in names:
+        print("overhead vs the keras-hub loop: hub tok/s / ours, "
+              "ours tok/s / hub, ours CPU s/step / hub")
+        for key in keys:
+            policy, jit, name = key
+            ref = (policy, jit, REFERENCE)
+            if name != REFERENCE:
+                print(f"  {policy:14s} xla {'on' if jit else 'off':3s} "
+                      f"{name:24s} {rates[ref] / rates[key]:6.3f} "
+                      f"{rates[key] / rates[ref]:6.3f} "
+                      f"{cpu[key] / cpu[ref]:6.3f}")
+    if args.profile:
+        print_profiles({
+            key: op_profile(model, dataset, args.steps,
+                            os.path.join(args.profile, f"{i}"))
+            for i, (key, (model, dataset)) in enumerate(configs.items())
+        })
+
+
+if __name__ == "__main__":
+    main()
