@@ -244,8 +244,41 @@ def fit_window(model, dataset, steps):
             history.history["loss"][-1])
 
 
+BLOCKS = (  # (op name scope prefix, block), first match wins.
+    ("attention_mask", "attention mask"),
+    ("position_", "position ids/embedding"),
+    ("self_attention", "attention scores, softmax, norm"),
+    ("feedforward", "feedforward (+ its norm)"),
+    ("mlm_head", "MLM head (gather, dense, tied V)"),
+    ("masked_lm_head", "MLM head (gather, dense, tied V)"),
+    ("token_embedding", "embeddings"),
+    ("segment_embedding", "embeddings"),
+    ("embeddings_", "embeddings"),
+    ("final_layer_norm", "embeddings"),
+    ("compile_loss", "loss"),
+    ("adam", "optimizer"),
+)
+
+
+def block_of(op_name):
+    """The model block an op belongs to, from its name scope."""
+    parts = op_name.split("/")
+    for i, part in enumerate(parts):
+        for prefix, block in BLOCKS:
+            if part.startswith(prefix):
+                if block.startswith("attention scores") and any(
+                        p.startswith(("query", "key", "value", "attention_o"))
+                        for p in parts[i + 1:]):
+                    block = "attention q/k/v/o projections"
+                if "gradient_tape" in parts and block not in (
+                        "optimizer", "loss"):
+                    return block + " bwd"
+                return block
+    return "other (metrics, unnamed)"
+
+
 def op_profile(model, dataset, steps, logdir):
-    """Self time per TF op type over `steps` traced steps (tf.profiler)."""
+    """Self time per model block over `steps` traced steps (tf.profiler)."""
     import collections
     import glob
     import json
@@ -266,24 +299,23 @@ def op_profile(model, dataset, steps, logdir):
         row = dict(zip(columns, [c.get("v") if c else None
                                  for c in row["c"]], strict=True))
         if row["type"] != "IDLE":
-            times[row["type"]] += row["total_self_time"]
+            times[block_of(row["operation"])] += row["total_self_time"]
     return times
 
 
-def print_profiles(profiles, top=14):
-    """Each configuration's share of op self time, by op type."""
+def print_profiles(profiles):
+    """Each configuration's share of op self time, by model block."""
     shares = {key: {op: t / sum(times.values()) for op, t in times.items()}
               for key, times in profiles.items()}
-    ops = sorted(set().union(*shares.values()),
-                 key=lambda op: -max(s.get(op, 0) for s in shares.values()))
-    print("op self-time shares (tf.profiler, host CPU):")
-    labels = [f"{'bf16 ' if p != 'float32' else ''}"
-              f"{'xla ' if jit else ''}{MODELS[name][2]}"
+    blocks = sorted(set().union(*shares.values()),
+                    key=lambda b: -max(s.get(b, 0) for s in shares.values()))
+    labels = [f"{'bf16 ' if p != 'float32' else ''}{MODELS[name][2]}"
               for p, jit, name in shares]
-    print(f"  {'op type':26s}" + "".join(f"{x[:16]:>17s}" for x in labels))
-    for op in ops[:top]:
-        print(f"  {op[:26]:26s}" + "".join(
-            f"{s.get(op, 0):17.1%}" for s in shares.values()))
+    print("where time goes (tf.profiler op self time, no XLA):")
+    print(f"  {'block':36s}" + "".join(f"{x:>15s}" for x in labels))
+    for block in blocks:
+        print(f"  {block:36s}" + "".join(
+            f"{s.get(block, 0):15.1%}" for s in shares.values()))
 
 
 # --- the run -------------------------------------------------------------
@@ -309,15 +341,17 @@ def main(argv=None):
     parser.add_argument("--models", default=",".join(MODELS),
                         help="Comma-separated subset of the model rows.")
     parser.add_argument("--quick", action="store_true",
-                        help="~1 minute smoke run: no XLA, float32, "
-                        "3 windows of 5 steps.")
+                        help="Smoke run (~1-2 minutes on a quiet machine): "
+                        "float32, no XLA, ours build_model vs keras-hub, 3 "
+                        "windows of 5 steps.")
     parser.add_argument("--profile", metavar="DIR",
-                        help="Also trace --steps steps of each "
-                        "configuration into DIR and print op-type shares.")
+                        help="Also trace --steps steps of each non-XLA "
+                        "configuration into DIR and print where time goes.")
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.windows, args.warmup, args.batches = 5, 3, 3, 4
         args.xla, args.mixed_precision = "off", "float32"
+        args.models = f"{next(iter(MODELS))},{REFERENCE}"
     if args.hidden % 64:
         parser.error("--hidden must be a multiple of 64 (heads of 64).")
     names = args.models.split(",")
@@ -419,11 +453,12 @@ def main(argv=None):
                       f"{name:24s} {rates[ref] / rates[key]:6.3f} "
                       f"{rates[key] / rates[ref]:6.3f} "
                       f"{cpu[key] / cpu[ref]:6.3f}")
-    if args.profile:
+    if args.profile:  # XLA clusters are opaque to framework op stats.
         print_profiles({
             key: op_profile(model, dataset, args.steps,
                             os.path.join(args.profile, f"{i}"))
             for i, (key, (model, dataset)) in enumerate(configs.items())
+            if not key[1]
         })
 
 
