@@ -92,7 +92,12 @@ def loss_curves(rows, arms):
 
 
 def scores(tables, arms):
-    """One panel per evaluation: primary metric per arm, SD bars, seeds."""
+    """One panel per evaluation: primary metric per arm, mean ± SD, seeds.
+
+    A dot plot, not bars: the axis is zoomed to the seeds' range so small
+    differences stay visible, and a bar whose base is not zero would make
+    them look larger than they are.
+    """
     panels = [t for t in tables if t["metrics"].get(t["primary"])]
     if not panels:
         return None
@@ -105,12 +110,13 @@ def scores(tables, arms):
         names = [a for a in arms if a in by_arm]
         means = [by_arm[a]["mean"] for a in names]
         sds = [np.nan_to_num(by_arm[a]["sd"]) for a in names]
-        axis.bar(range(len(names)), means, yerr=sds, capsize=5,
-                 color=[colors[a] for a in names], alpha=0.75)
         for i, a in enumerate(names):
+            axis.errorbar(i, means[i], yerr=sds[i], fmt="D", markersize=8,
+                          capsize=6, color=colors[a], zorder=2)
             seeds = list(by_arm[a]["values"].values())
-            axis.scatter(np.full(len(seeds), i), seeds, color="black", s=12,
-                         zorder=3)
+            axis.scatter(np.full(len(seeds), i + 0.15), seeds,
+                         color="black", s=12, alpha=0.7, zorder=3)
+        axis.set_xlim(-0.6, len(names) - 0.4)
         axis.set_xticks(range(len(names)), names, rotation=20, ha="right")
         axis.set_title(table["label"], fontsize=10)
         axis.set_ylabel(table["primary"])
