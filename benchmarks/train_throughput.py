@@ -312,10 +312,10 @@ def print_profiles(profiles):
     labels = [f"{'bf16 ' if p != 'float32' else ''}{MODELS[name][2]}"
               for p, jit, name in shares]
     print("where time goes (tf.profiler op self time, no XLA):")
-    print(f"  {'block':36s}" + "".join(f"{x:>15s}" for x in labels))
+    print(f"  {'block':36s}" + "".join(f"{x:>17s}" for x in labels))
     for block in blocks:
         print(f"  {block:36s}" + "".join(
-            f"{s.get(block, 0):15.1%}" for s in shares.values()))
+            f"{s.get(block, 0):17.1%}" for s in shares.values()))
 
 
 # --- the run -------------------------------------------------------------
