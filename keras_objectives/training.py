@@ -28,6 +28,7 @@ from keras_objectives.models.backbones import make_backbone
 from keras_objectives.objectives.flops import ModelDims
 from keras_objectives.utils import atomic_write_json
 from keras_objectives.utils import check_int
+from keras_objectives.utils import check_local_dir
 from keras_objectives.version import __version__
 
 
@@ -162,6 +163,7 @@ def train(config, workdir, verbose="auto"):
     Returns:
         The `summary.json` dict.
     """
+    check_local_dir("workdir", workdir)
     config = config_lib.validate(config)
     t = config["training"]
     steps = check_int("training.steps", t["steps"], minimum=1)

@@ -16,6 +16,25 @@ def invalid(argument, value, expected, fix=None):
     return ValueError(message)
 
 
+def check_local_dir(argument, path):
+    """Raise unless `path` is a local directory path; return it.
+
+    Run, comparison and search directories are written with local file
+    operations (atomic renames, `os.makedirs`). A URL such as
+    `gs://bucket/run` would otherwise become a local folder named `gs:`.
+    """
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise invalid(argument, path, "a local directory path")
+    if "://" in str(path):
+        raise invalid(
+            argument, path, "a local directory path",
+            "Run directories are written with local file operations; use a "
+            "path on this machine's disk (on a TPU VM, then copy it to "
+            "Cloud Storage with tpu/collect.sh; see docs/tpu.md)",
+        )
+    return path
+
+
 def check_rate(argument, value):
     """Raise unless `0 <= value <= 1`; return `float(value)`."""
     try:

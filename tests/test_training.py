@@ -187,3 +187,19 @@ def test_cli_errors_exit_non_zero_with_a_clear_message(capsys, tmp_path):
     assert cli_main(["train", recipe, f"--config.data.source={tmp_path}/x",
                      "--workdir", str(tmp_path / "c")]) == 2
     assert "x" in capsys.readouterr().err
+
+
+def test_a_url_workdir_is_refused_before_anything_is_written(
+        capsys, tmp_path, monkeypatch):
+    from keras_objectives.compare import run_comparison
+    from keras_objectives.tuner.search import run_search
+
+    monkeypatch.chdir(tmp_path)
+    recipe = os.path.join(ROOT, "recipes", "masked_lm.py:runlocal")
+    assert cli_main(["train", recipe, "--workdir", "gs://bucket/run"]) == 2
+    err = capsys.readouterr().err
+    assert "workdir='gs://bucket/run'" in err and "tpu/collect.sh" in err
+    for run in (run_comparison, run_search):
+        with pytest.raises(ValueError, match="a local directory path"):
+            run({}, "gs://bucket/compare")
+    assert os.listdir(tmp_path) == []  # No local folder named `gs:`.

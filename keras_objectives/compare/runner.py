@@ -21,6 +21,7 @@ from keras_objectives.compare import results as results_lib
 from keras_objectives.compare.recipe import arm_run_config
 from keras_objectives.compare.recipe import validate_recipe
 from keras_objectives.utils import atomic_write_json
+from keras_objectives.utils import check_local_dir
 
 
 def _jsonable(value):
@@ -98,6 +99,7 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
     run_comparison(load_recipe("recipes/quickstart.py"), "runs/quickstart")
     ```
     """
+    check_local_dir("workdir", workdir)
     recipe = validate_recipe(recipe)
     os.makedirs(workdir, exist_ok=True)
     log = _logger(progress)

@@ -20,6 +20,7 @@ from keras_objectives.tuner.recipe import RESUMABLE
 from keras_objectives.tuner.recipe import changed_fields
 from keras_objectives.tuner.recipe import validate_tuning_recipe
 from keras_objectives.utils import atomic_write_json
+from keras_objectives.utils import check_local_dir
 
 PROJECT = "tuner"  # keras-tuner's project_name inside the workdir.
 RECIPE_FILE = "tuning.json"
@@ -138,6 +139,7 @@ def run_search(recipe, workdir, overwrite=False, verbose=1):
     """
     from keras_objectives.tuner.report import write_tuning_report
 
+    check_local_dir("workdir", workdir)
     recipe = validate_tuning_recipe(recipe)
     strategy = _strategy(recipe)  # First: multi-worker starts before TF.
     _check_workdir(recipe, workdir, overwrite)
