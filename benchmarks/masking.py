@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from synthetic import zipf_features  # noqa: E402 (benchmarks/)
 
 from keras_objectives.layers.masked_lm_masker import MaskedLMMasker  # noqa
 from keras_objectives.layers.span_masker import SpanMasker  # noqa: E402
@@ -38,25 +39,9 @@ MASK_ID = 4
 
 def synthetic_features(rows, length, seed=0):
     """Zipf-distributed ids with `[CLS]`/`[SEP]` and trailing padding."""
-    rng = np.random.default_rng(seed)
-    ranks = np.arange(1, VOCABULARY_SIZE - len(SPECIAL_IDS) + 1)
-    probs = 1.0 / ranks
-    probs /= probs.sum()
-    token_ids = rng.choice(ranks, size=(rows, length), p=probs)
-    token_ids = (token_ids + len(SPECIAL_IDS) - 1).astype(np.int32)
-    # A quarter of the rows are shorter than `length` and padded.
-    valid = np.where(rng.random(rows) < 0.25,
-                     rng.integers(length // 2, length, rows), length)
-    position = np.arange(length)[None, :]
-    token_ids[:, 0] = 2
-    token_ids[position == valid[:, None] - 1] = 3
-    padding_mask = position < valid[:, None]
-    token_ids[~padding_mask] = 0
-    return {
-        "token_ids": token_ids,
-        "padding_mask": padding_mask,
-        "example_ids": np.arange(rows, dtype=np.int64),
-    }
+    return zipf_features(rows, length, VOCABULARY_SIZE,
+                         first_id=len(SPECIAL_IDS), bos_id=2, eos_id=3,
+                         pad_id=0, seed=seed)
 
 
 def continuation_ids():

@@ -56,8 +56,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import keras  # noqa: E402
 import keras_hub  # noqa: E402
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from synthetic import zipf_features  # noqa: E402 (benchmarks/)
 
 from keras_objectives import config as config_lib  # noqa: E402
 from keras_objectives.data.special_tokens import SpecialTokens  # noqa
@@ -108,25 +108,10 @@ def special_tokens():
 
 def synthetic_features(rows, length, special, seed=0):
     """Zipf ids over the non-special ids, `[CLS] ... [SEP]`, some padding."""
-    rng = np.random.default_rng(seed)
-    first = max(special.special_ids) + 1
-    ranks = np.arange(1, VOCABULARY_SIZE - first + 1)
-    probs = 1.0 / ranks
-    token_ids = rng.choice(ranks, size=(rows, length), p=probs / probs.sum())
-    token_ids = (token_ids + first - 1).astype(np.int32)
-    # A quarter of the rows are shorter than `length` and padded.
-    valid = np.where(rng.random(rows) < 0.25,
-                     rng.integers(length // 2, length, rows), length)
-    position = np.arange(length)[None, :]
-    token_ids[:, 0] = special.bos_id
-    token_ids[position == valid[:, None] - 1] = special.eos_id
-    padding_mask = position < valid[:, None]
-    token_ids[~padding_mask] = special.pad_id
-    return {
-        "token_ids": token_ids,
-        "padding_mask": padding_mask,
-        "example_ids": np.arange(rows, dtype=np.int64),
-    }
+    return zipf_features(rows, length, VOCABULARY_SIZE,
+                         first_id=max(special.special_ids) + 1,
+                         bos_id=special.bos_id, eos_id=special.eos_id,
+                         pad_id=special.pad_id, seed=seed)
 
 
 def premasked(objective, features, batch_size, batches):

@@ -115,6 +115,17 @@ def num_workers(strategy):
     return max(1, len(spec.get("worker", [])) + len(spec.get("chief", [])))
 
 
+def num_local_replicas(strategy):
+    """The replicas of `strategy` on this host (worker).
+
+    Examples:
+
+    >>> num_local_replicas(get_strategy("cpu"))
+    1
+    """
+    return strategy.num_replicas_in_sync // num_workers(strategy)
+
+
 def per_replica_batch_size(global_batch_size, strategy):
     """`global_batch_size / replicas`, or a clear error if it does not divide.
 

@@ -191,8 +191,7 @@ def train(config, workdir, verbose="auto"):
         config["strategy"], devices=config["devices"], tpu=config["tpu"]
     )
     distribute.per_replica_batch_size(batch, strategy)
-    local_replicas = (strategy.num_replicas_in_sync
-                      // distribute.num_workers(strategy))
+    local_replicas = distribute.num_local_replicas(strategy)
     if (t["jit_compile"] and local_replicas > 1
             and not isinstance(strategy, tf.distribute.TPUStrategy)):
         raise ValueError(

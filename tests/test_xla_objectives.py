@@ -65,7 +65,9 @@ CORPUS = types.SimpleNamespace(
     special_tokens=SpecialTokens.from_vocabulary(_vocabulary()),
 )
 
-ENCODER_DECODER = {"form": "encoder_decoder"}
+# Objectives with an encoder-decoder form, and the keras-hub backbone of it.
+ENCODER_DECODER = {"prefix_lm": "t5", "span_corruption": "t5",
+                   "iid_denoising": "t5", "denoising": "bart"}
 
 # Fit under XLA by default: one case per distinct model graph.
 FIT_BY_DEFAULT = ("causal_lm", "masked_lm", "prefix_lm",
@@ -82,17 +84,9 @@ CASES = {
     "replaced_token_detection": ("replaced_token_detection", "body"),
     "fill_in_the_middle": ("fill_in_the_middle", "body"),
     "prefix_lm": ("prefix_lm", "body"),
-    "prefix_lm_encoder_decoder": (
-        {"class_name": "prefix_lm", "config": ENCODER_DECODER}, "t5"),
     "span_corruption": ("span_corruption", "body"),
-    "span_corruption_encoder_decoder": (
-        {"class_name": "span_corruption", "config": ENCODER_DECODER}, "t5"),
     "iid_denoising": ("iid_denoising", "body"),
-    "iid_denoising_encoder_decoder": (
-        {"class_name": "iid_denoising", "config": ENCODER_DECODER}, "t5"),
     "denoising": ("denoising", "body"),
-    "denoising_encoder_decoder": (
-        {"class_name": "denoising", "config": ENCODER_DECODER}, "bart"),
     # Every decoder-body member, with UL2 mode tokens on some.
     "mixture": ({"class_name": "mixture", "config": {
         "members": ["causal_lm", "masked_lm", "span_masking", "prefix_lm",
@@ -102,6 +96,9 @@ CASES = {
                         None],
     }}, "body"),
     "ul2": ("ul2", "body"),
+    **{f"{name}_encoder_decoder": (
+        {"class_name": name, "config": {"form": "encoder_decoder"}}, backbone)
+       for name, backbone in ENCODER_DECODER.items()},
 }
 
 
