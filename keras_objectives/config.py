@@ -1,7 +1,7 @@
 """Run configs: the common base, recipe loading and `--config.x=y` overrides.
 
 A recipe is a Python file with `get_config(arg=None)` returning a nested
-dict built from `base_config()`, setting only what differs (STYLE.md, 12).
+dict built from `base_config()`, setting only what differs.
 `load_recipe("recipes/masked_lm.py:runlocal")` calls it with `"runlocal"`.
 """
 
@@ -93,6 +93,122 @@ def load_recipe(spec):
             f"Recipe {path!r} has no `get_config(arg=None)` function."
         )
     return module.get_config(arg or None)
+
+
+def _split_top_level(text):
+    """Split `text` at commas outside brackets and quotes."""
+    items, depth, quote, start = [], 0, None, 0
+    for i, char in enumerate(text):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    return [item.strip() for item in items if item.strip()]
+
+
+def _describe_args(defaults):
+    return ", ".join(f"{k}={v!r}" for k, v in defaults.items()) or "none"
+
+
+def _check_arg_type(key, value, default, defaults):
+    if default is None or value is None:
+        return value
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+        expected = "True or False (a bare word is True)"
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        expected = "an integer"
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+        expected = "a number"
+    else:
+        ok = isinstance(value, type(default))
+        expected = f"a {type(default).__name__}"
+    if not ok:
+        raise ValueError(
+            f"Invalid value received for recipe argument `{key}`. Expected "
+            f"{expected}. Received: {key}={value!r}. This recipe's "
+            f"arguments and defaults: {_describe_args(defaults)}."
+        )
+    return value
+
+
+def recipe_args(arg, **defaults):
+    """Parse a recipe's `:arg` string in big_vision form.
+
+    `RECIPE.py:runlocal,seeds=5,budget=1e13` calls the recipe's
+    `get_config("runlocal,seeds=5,budget=1e13")`, which passes the string
+    here with its keys and their defaults. A bare word sets that key to
+    `True`; `key=value` values are Python literals (lists may hold commas),
+    else strings (a string default always keeps the raw text). `None` or
+    `""` gives the defaults. An unknown key, a repeated key or a value of
+    the wrong type raises a `ValueError` that lists the known keys and
+    their defaults: that message is how a recipe documents its keys.
+
+    Args:
+        arg: the recipe argument string, or `None`.
+        **defaults: every key the recipe takes, with its default.
+
+    Returns:
+        A dict with every key of `defaults`.
+
+    Examples:
+
+    >>> recipe_args("runlocal,seeds=5,budget=1e13", runlocal=False,
+    ...             seeds=3, budget=None)
+    {'runlocal': True, 'seeds': 5, 'budget': 10000000000000.0}
+    >>> recipe_args(None, runlocal=False)
+    {'runlocal': False}
+    >>> recipe_args("bogus", runlocal=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown recipe argument `bogus`. This recipe's arguments and \
+defaults: runlocal=False. Give them as `RECIPE.py:key=value,flag`, e.g. \
+`RECIPE.py:runlocal`.
+    """
+    if arg is not None and not isinstance(arg, str):
+        raise ValueError(
+            "Invalid value received for argument `arg`. Expected None or a "
+            f"string such as 'runlocal,seeds=5'. Received: arg={arg!r}"
+        )
+    out = dict(defaults)
+    seen = set()
+    for item in _split_top_level(arg or ""):
+        key, has_value, text = item.partition("=")
+        key = key.strip()
+        if key not in defaults:
+            example = ",".join(
+                k if isinstance(v, bool) else f"{k}={v!r}"
+                for k, v in list(defaults.items())[:2]) or "key=value"
+            raise ValueError(
+                f"Unknown recipe argument `{key}`. This recipe's arguments "
+                f"and defaults: {_describe_args(defaults)}. Give them as "
+                f"`RECIPE.py:key=value,flag`, e.g. `RECIPE.py:{example}`."
+            )
+        if key in seen:
+            raise ValueError(
+                f"Recipe argument `{key}` is given twice in {arg!r}. Give "
+                "each argument once."
+            )
+        seen.add(key)
+        if not has_value:
+            value = True
+        elif isinstance(defaults[key], str):
+            value = text.strip()
+        else:
+            value = _parse_value(text.strip())
+        out[key] = _check_arg_type(key, value, defaults[key], defaults)
+    return out
 
 
 def _parse_value(text):
@@ -220,6 +336,20 @@ def set_model_size(config, size):
     return config
 
 
+def run_args(arg):
+    """A training recipe's `:arg` as a dict: `runlocal` (default False).
+
+    Takes the string (parsed with `recipe_args`) or a dict a recipe already
+    parsed with more keys of its own.
+
+    >>> run_args("runlocal")
+    {'runlocal': True}
+    """
+    if isinstance(arg, dict):
+        return dict(arg)
+    return recipe_args(arg, runlocal=False)
+
+
 def apply_run_type(config, arg):
     """Apply a recipe's `:arg` run type; `runlocal` is a CPU smoke run.
 
@@ -227,14 +357,13 @@ def apply_run_type(config, arg):
     default one ships with the package, so nothing is trained) and shrinks
     the model (`tiny`) and the steps, so it finishes in a few minutes on 2
     CPU cores.
+
+    Args:
+        config: the recipe's run config (changed in place and returned).
+        arg: the `:arg` string, or the dict `recipe_args` returned.
     """
-    if arg is None:
+    if not run_args(arg).get("runlocal"):
         return config
-    if arg != "runlocal":
-        raise ValueError(
-            f"Unknown recipe argument {arg!r}. Use `RECIPE.py:runlocal` for "
-            "a CPU smoke run, or no argument for the full run."
-        )
     set_model_size(config, "tiny")
     config["training"].update(steps=200, steps_per_checkpoint=50,
                               warmup_steps=20, eval_batches=4)
@@ -258,7 +387,7 @@ def apply_tpu_run_type(config, arg):
     objective and the backbone kind stay.
     """
     config = apply_run_type(config, arg)
-    if arg == "runlocal":
+    if run_args(arg).get("runlocal"):
         config.update(strategy="cpu", tpu=None, sequence_length=128)
         config["data"].update(source="embedded", validation=None,
                               vocabulary_size=8192, pretokenized=None)

@@ -5,7 +5,7 @@ A comparison recipe is a Python file whose `get_config(arg=None)` returns:
 | field | meaning |
 |---|---|
 | `name` | the comparison's name (report title) |
-| `seeds` | pre-training seeds, at least 2 (METHOD.md asks for 3) |
+| `seeds` | pre-training seeds, at least 2 (docs/methodology.md asks for 3) |
 | `budget` | exactly one of `{"flops": x}`, `{"tokens": x}`, `{"steps": x}` |
 | `base` | a run config (`config.base_config()`) every arm shares |
 | `arms` | `[{"name", "objective", "overrides": {dotted: value}}]` |
@@ -309,14 +309,56 @@ def _check_expected_null(recipe, names):
                          "Optionally add 'evaluation' and 'metric'")
 
 
+def comparison_args(arg, **extra):
+    """Parse a comparison recipe's `:arg` (`config.recipe_args`).
+
+    Every comparison recipe takes `runlocal` (the CPU smoke run), `seeds`
+    (how many pre-training seeds: 0, 1, ... seeds - 1) and `budget` (the
+    amount on the recipe's budget axis); `None` keeps the recipe's value.
+    `extra` adds the recipe's own keys with their defaults.
+
+    Examples:
+
+    >>> comparison_args("runlocal,seeds=5,budget=1e13")
+    {'runlocal': True, 'seeds': 5, 'budget': 10000000000000.0}
+    """
+    args = config_lib.recipe_args(arg, runlocal=False, seeds=None,
+                                  budget=None, **extra)
+    seeds, budget = args["seeds"], args["budget"]
+    if seeds is not None and (isinstance(seeds, bool) or not isinstance(
+            seeds, int) or seeds < 2):
+        raise _error("seeds", seeds, "an integer >= 2 (the number of "
+                     "pre-training seeds)", "For example `:seeds=5`")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(
+            budget, (int, float)) or not 0 < budget < float("inf")):
+        raise _error("budget", budget, "a positive number (the amount on "
+                     "the recipe's budget axis)", "For example `:budget=1e13`")
+    return args
+
+
+def apply_comparison_args(recipe, args):
+    """Set `recipe`'s seeds and budget amount from `comparison_args`.
+
+    >>> r = {"seeds": [0, 1], "budget": {"flops": 1e11}}
+    >>> apply_comparison_args(r, comparison_args("seeds=3,budget=2e11"))
+    {'seeds': [0, 1, 2], 'budget': {'flops': 200000000000.0}}
+    """
+    if args.get("seeds") is not None:
+        recipe["seeds"] = list(range(args["seeds"]))
+    if args.get("budget") is not None:
+        axis = next(iter(recipe["budget"]))
+        recipe["budget"] = {axis: args["budget"]}
+    return recipe
+
+
 def comparison_base(arg=None, size="mini"):
     """The shared run config of the `recipes/compare_*.py` files.
 
     Args:
-        arg: the recipe's `:arg`; `"runlocal"` shrinks it to a CPU smoke
-            run (tiny body, the shipped 8k vocabulary, length 64). `None`
-            is the full
-            run.
+        arg: the recipe's `:arg` string (parsed by `comparison_args`) or
+            the dict it returned; `runlocal` shrinks the base to a CPU
+            smoke run (tiny body, the shipped 8k vocabulary, length 64).
+            No argument is the full run.
         size: the `config.MODEL_SIZES` entry of the full run.
 
     Returns:
@@ -328,13 +370,9 @@ def comparison_base(arg=None, size="mini"):
     >>> base["model"]["hidden_dim"], base["sequence_length"], local
     (64, 64, True)
     """
-    if arg not in (None, "runlocal"):
-        raise ValueError(
-            f"Unknown recipe argument {arg!r}. Use `RECIPE.py:runlocal` for "
-            "a CPU smoke run, or no argument for the full comparison."
-        )
+    args = arg if isinstance(arg, dict) else comparison_args(arg)
     base = config_lib.base_config()
-    if arg == "runlocal":
+    if args.get("runlocal"):
         config_lib.set_model_size(base, "tiny")
         base["sequence_length"] = 64
         base["model"]["max_sequence_length"] = 128

@@ -138,7 +138,7 @@ def validate_tuning_recipe(recipe):
     if (not isinstance(seeds, (list, tuple)) or not seeds or not all(
             isinstance(s, int) and s >= 0 for s in seeds)):
         raise _error("probe_seeds", seeds, "a non-empty list of ints >= 0",
-                     "METHOD.md asks for at least 3 probe seeds")
+                     "docs/methodology.md asks for at least 3 probe seeds")
     out["probe_seeds"] = list(seeds)
     if out["distribution_strategy"] not in (None, *STRATEGIES):
         raise _error("distribution_strategy", out["distribution_strategy"],
