@@ -5,10 +5,16 @@ dict built from `base_config()`, setting only what differs.
 `load_recipe("recipes/masked_lm.py:runlocal")` calls it with `"runlocal"`.
 """
 
-import ast
 import copy
 import importlib.util
 import os
+
+from keras_objectives.config_checks import check_run_config
+from keras_objectives.overrides import RUN
+from keras_objectives.overrides import apply_overrides  # noqa: F401
+from keras_objectives.overrides import override  # noqa: F401
+from keras_objectives.overrides import parse_value
+from keras_objectives.overrides import split_top_level
 
 
 def base_config():
@@ -67,51 +73,85 @@ def base_config():
     }
 
 
-# Fields whose value is free-form (validated by whoever consumes them).
-FREE_FORM = ("objective",)
+# Fields whose insides are free-form (the objective's options).
+FREE_FORM = RUN.free_form
+
+
+def _recipe_path(spec):
+    path, _, arg = spec.partition(":")
+    problem = None
+    if os.path.isdir(path):
+        problem = "a directory; name a recipe .py file in it"
+    elif not path.endswith(".py"):
+        problem = ("not a .py file" + (f"; did you mean {path + '.py'!r}?"
+                                       if os.path.isfile(path + ".py")
+                                       else ""))
+    elif not os.path.isfile(path):
+        problem = "no such file"
+    if problem:
+        raise ValueError(
+            f"Invalid value received for argument `recipe`. Expected a path "
+            f"to a recipe .py file, optionally with `:args`. Received: "
+            f"recipe={spec!r} ({problem}). See the recipes/ folder for "
+            "examples."
+        )
+    return path, arg
 
 
 def load_recipe(spec):
     """Load `path.py[:arg]` and return `get_config(arg)`.
 
-    Raises a clear error for a missing file or a recipe without
-    `get_config`.
+    Raises:
+        ValueError: naming the recipe file, for a path that is not a .py
+            file, a recipe that fails to import, has no `get_config`, whose
+            `get_config` fails, or that returns something other than a dict.
     """
-    path, _, arg = spec.partition(":")
-    if not os.path.isfile(path):
+    if not isinstance(spec, str) or not spec:
         raise ValueError(
-            f"Invalid value received for argument `recipe`. Expected a path "
-            f"to a recipe .py file. Received: recipe={spec!r} (no such file)."
-            " See the recipes/ folder for examples."
+            "Invalid value received for argument `recipe`. Expected a path "
+            f"to a recipe .py file. Received: recipe={spec!r}"
         )
+    path, arg = _recipe_path(spec)
     name = "keras_objectives_recipe_" + os.path.basename(path)[:-3]
     module_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    if not hasattr(module, "get_config"):
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as e:
         raise ValueError(
-            f"Recipe {path!r} has no `get_config(arg=None)` function."
+            f"Recipe {path!r} failed to load: {_describe(e)}. Fix the "
+            "recipe file (rerun with --debug for the traceback)."
+        ) from e
+    if not callable(getattr(module, "get_config", None)):
+        raise ValueError(
+            f"Recipe {path!r} has no `get_config(arg=None)` function. A "
+            "recipe defines `get_config(arg=None)` returning its config "
+            "dict; see the recipes/ folder."
         )
-    return module.get_config(arg or None)
+    try:
+        config = module.get_config(arg or None)
+    except ValueError:
+        raise  # The recipe's own message (e.g. an unknown `:arg` key).
+    except Exception as e:
+        raise ValueError(
+            f"Recipe {path!r}: get_config({arg or None!r}) raised "
+            f"{_describe(e)}. Fix the recipe (rerun with --debug for the "
+            "traceback)."
+        ) from e
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"Recipe {path!r}: get_config({arg or None!r}) returned a "
+            f"{type(config).__name__}. Expected a dict (a run config from "
+            "`base_config()`, or a comparison or tuning recipe)."
+        )
+    return config
 
 
-def _split_top_level(text):
-    """Split `text` at commas outside brackets and quotes."""
-    items, depth, quote, start = [], 0, None, 0
-    for i, char in enumerate(text):
-        if quote:
-            quote = None if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            items.append(text[start:i])
-            start = i + 1
-    items.append(text[start:])
-    return [item.strip() for item in items if item.strip()]
+def _describe(error):
+    where = ""
+    if isinstance(error, SyntaxError) and error.lineno:
+        where = f" at line {error.lineno}"
+    return f"{type(error).__name__}{where}: {error}"
 
 
 def _describe_args(defaults):
@@ -183,7 +223,7 @@ defaults: runlocal=False. Give them as `RECIPE.py:key=value,flag`, e.g. \
         )
     out = dict(defaults)
     seen = set()
-    for item in _split_top_level(arg or ""):
+    for item in split_top_level(arg or ""):
         key, has_value, text = item.partition("=")
         key = key.strip()
         if key not in defaults:
@@ -206,76 +246,27 @@ defaults: runlocal=False. Give them as `RECIPE.py:key=value,flag`, e.g. \
         elif isinstance(defaults[key], str):
             value = text.strip()
         else:
-            value = _parse_value(text.strip())
+            value = parse_value(text.strip())
         out[key] = _check_arg_type(key, value, defaults[key], defaults)
     return out
 
 
-def _parse_value(text):
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        if text in ("none", "null"):
-            return None
-        if text in ("true", "false"):
-            return text == "true"
-        return text
-
-
-def override(config, dotted, value, parse=True):
-    """Set `config["a"]["b"] = value` for `dotted="a.b"`, refusing new keys.
-
-    Examples:
-
-    >>> c = override(base_config(), "training.steps", "20")
-    >>> c["training"]["steps"]
-    20
-    """
-    config = copy.deepcopy(config)
-    keys = dotted.split(".")
-    node = config
-    for depth, key in enumerate(keys):
-        known = node if isinstance(node, dict) else {}
-        inside_free = keys[0] in FREE_FORM and depth > 0
-        if key not in known and not inside_free:
-            where = ".".join(keys[:depth]) or "the recipe"
-            raise ValueError(
-                f"Unknown recipe field `{dotted}`: `{key}` is not a field of "
-                f"{where}. Known fields there: {sorted(known)}."
-            )
-        if depth == len(keys) - 1:
-            node[key] = _parse_value(value) if parse else value
-        else:
-            if keys[0] in FREE_FORM and not isinstance(node.get(key), dict):
-                node[key] = _objective_as_dict(node.get(key))
-            node = node[key]
-    return config
-
-
-def _objective_as_dict(value):
-    if isinstance(value, str):
-        return {"class_name": value, "config": {}}
-    return dict(value or {})
-
-
-def apply_overrides(config, overrides):
-    """Apply `["--config.a.b=1", ...]` (or `"a.b=1"`) in order."""
-    for item in overrides:
-        text = item[len("--config."):] if item.startswith("--config.") else item
-        if "=" not in text:
-            raise ValueError(
-                f"Invalid override {item!r}. Expected `--config.FIELD=VALUE`,"
-                " for example `--config.training.steps=200`."
-            )
-        dotted, value = text.split("=", 1)
-        config = override(config, dotted, value)
-    return config
-
-
 def validate(config):
-    """Check every field against `base_config()` (unknown fields are errors).
+    """Check a run config; return it with missing fields from the base.
 
-    Returns the config with missing fields filled from the base.
+    Unknown fields are errors, and so is every value of the wrong type or
+    out of its range (`config_checks.check_run_config`): the message names
+    the dotted field, the value and a `--config.FIELD=VALUE` that fixes it.
+    The objective's options are checked against its class signature.
+
+    >>> validate({"training": {"steps": 5}})["training"]["steps"]
+    5
+    >>> validate({"training": {"learning_rate": -0.5}})
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid value received for `training.learning_rate`. \
+Expected a finite number > 0. Received: training.learning_rate=-0.5. For \
+example --config.training.learning_rate=0.0005.
     """
     base = base_config()
 
@@ -299,18 +290,13 @@ def validate(config):
                 out[key] = value
         return out
 
-    config = merge(base, config, "")
-    pretokenized = config["data"]["pretokenized"]
-    if pretokenized is not None and (
-        not isinstance(pretokenized, str) or not pretokenized.strip()
-    ):
+    if not isinstance(config, dict):
         raise ValueError(
-            "Invalid value received for recipe field `data.pretokenized`. "
-            "Expected None or the directory `keras-objectives pretokenize` "
-            "wrote (a local path or gs://bucket/dir). Received: "
-            f"data.pretokenized={pretokenized!r}"
+            "Invalid value received for argument `config`. Expected the "
+            "dict a recipe's `get_config()` returns. Received: config of "
+            f"type {type(config).__name__}."
         )
-    return config
+    return check_run_config(merge(base, config, ""))
 
 
 # Layered sizes (big_vision style): model size x run type x experiment.

@@ -23,6 +23,9 @@ Each arm's attention mode is its objective's (`masked_lm` bidirectional,
 import copy
 
 from keras_objectives import config as config_lib
+from keras_objectives.overrides import RUN
+from keras_objectives.overrides import Schema
+from keras_objectives.overrides import apply_overrides
 
 BUDGET_AXES = ("flops", "tokens", "steps")
 # name -> (use, default primary metric, evaluated along training by default)
@@ -55,47 +58,19 @@ def _error(field, value, expected, fix=""):
     )
 
 
+OVERRIDES = Schema("comparison recipe", known=KNOWN, exclusive=("budget",),
+                   nested={"base": RUN}, example="budget.flops=1e13")
+
+
 def load_comparison_recipe(spec, overrides=()):
     """Load `path.py[:arg]`, apply `--config.x=y` overrides, validate.
 
     Overrides address the comparison recipe (`--config.seeds=[0,1,2]`,
     `--config.budget.flops=1e13`, `--config.base.training.learning_rate=
-    1e-3`).
+    1e-3`), through the one override implementation (`overrides`).
     """
     recipe = config_lib.load_recipe(spec)
-    for item in overrides:
-        text = item[len("--config."):] if item.startswith("--config.") else (
-            item)
-        if "=" not in text:
-            raise ValueError(
-                f"Invalid override {item!r}. Expected `--config.FIELD=VALUE`"
-                ", for example `--config.budget.flops=1e13`."
-            )
-        dotted, value = text.split("=", 1)
-        head, _, rest = dotted.partition(".")
-        if head == "base" and rest:
-            recipe["base"] = config_lib.override(recipe["base"], rest, value)
-        else:
-            recipe = _override_top(recipe, dotted, value)
-    return validate_recipe(recipe)
-
-
-def _override_top(recipe, dotted, value):
-    keys = dotted.split(".")
-    if keys[0] not in KNOWN:
-        raise ValueError(
-            f"Unknown comparison recipe field `{dotted}`. Known fields: "
-            f"{sorted(KNOWN)} (run fields go under `base.`, e.g. "
-            "`--config.base.training.learning_rate=1e-3`)."
-        )
-    recipe = copy.deepcopy(recipe)
-    node = recipe
-    for key in keys[:-1]:
-        node = node.setdefault(key, {})
-    if keys[0] == "budget":
-        node.clear()  # One axis only: a new axis replaces the old one.
-    node[keys[-1]] = config_lib._parse_value(value)
-    return recipe
+    return validate_recipe(apply_overrides(recipe, overrides, OVERRIDES))
 
 
 def _flatten(config, prefix=""):

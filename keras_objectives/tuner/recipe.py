@@ -26,6 +26,9 @@ import copy
 
 from keras_objectives import config as config_lib
 from keras_objectives.distribute import STRATEGIES
+from keras_objectives.overrides import RUN
+from keras_objectives.overrides import Schema
+from keras_objectives.overrides import apply_overrides
 from keras_objectives.tuner import spaces
 
 TUNERS = {
@@ -153,27 +156,8 @@ def validate_tuning_recipe(recipe):
     return out
 
 
-def _override(recipe, dotted, value):
-    keys = dotted.split(".")
-    if keys[0] not in KNOWN:
-        raise ValueError(
-            f"Unknown tuning recipe field `{dotted}`. Known fields: "
-            f"{sorted(KNOWN)} (run fields go under `base.`, e.g. "
-            "`--config.base.training.global_batch_size=16`).")
-    recipe = copy.deepcopy(recipe)
-    if keys[0] == "base" and len(keys) > 1:
-        recipe["base"] = config_lib.override(recipe["base"],
-                                             ".".join(keys[1:]), value)
-        return recipe
-    node = recipe
-    for key in keys[:-1]:
-        if not isinstance(node.get(key), dict):
-            node[key] = {}
-        node = node[key]
-    if keys[0] == "budget":
-        node.clear()  # One axis only: a new axis replaces the old one.
-    node[keys[-1]] = config_lib._parse_value(value)
-    return recipe
+OVERRIDES = Schema("tuning recipe", known=KNOWN, exclusive=("budget",),
+                   nested={"base": RUN}, example="max_trials=4")
 
 
 def load_tuning_recipe(spec, overrides=()):
@@ -181,19 +165,12 @@ def load_tuning_recipe(spec, overrides=()):
 
     Overrides address the tuning recipe: `--config.max_trials=4`,
     `--config.budget.flops=1e12`, `--config.space.learning_rate=[5e-4]`,
-    `--config.base.training.global_batch_size=16`.
+    `--config.base.training.global_batch_size=16`, through the one
+    override implementation (`overrides`).
     """
     recipe = config_lib.load_recipe(spec)
-    for item in overrides:
-        text = item[len("--config."):] if item.startswith(
-            "--config.") else item
-        if "=" not in text:
-            raise ValueError(
-                f"Invalid override {item!r}. Expected `--config.FIELD=VALUE`"
-                ", for example `--config.max_trials=4`.")
-        dotted, value = text.split("=", 1)
-        recipe = _override(recipe, dotted, value)
-    return validate_tuning_recipe(recipe)
+    return validate_tuning_recipe(apply_overrides(recipe, overrides,
+                                                  OVERRIDES))
 
 
 def changed_fields(old, new, prefix=""):
