@@ -9,8 +9,9 @@ the objective class's signature, with "did you mean" for a typo.
 
 import difflib
 import inspect
-import math
 import os
+
+from keras_objectives.utils import is_finite_number
 
 STRATEGIES = ("auto", "cpu", "one_device", "mirrored",
               "multi_worker_mirrored", "tpu")
@@ -55,11 +56,10 @@ def check_number(field, value, minimum=0.0, strict=False, below=None,
     expected = f"a finite number {bound}" + (
         f" and < {below:g}" if below is not None else "") + (
         " or None" if allow_none else "")
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = is_finite_number(value)
     if ok:
         value = float(value)
-        ok = (math.isfinite(value)
-              and (value > minimum if strict else value >= minimum)
+        ok = ((value > minimum if strict else value >= minimum)
               and (below is None or value < below))
     if not ok:
         raise _fail(field, value, expected, _fix(

@@ -137,6 +137,20 @@ def atomic_write_text(path, text):
         raise
 
 
+def is_finite_number(value):
+    """An int or float (not a bool) that is finite as a float.
+
+    >>> [is_finite_number(v) for v in (1e3, float("nan"), 10**400, True)]
+    [True, False, False, False]
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def finite_or_none(value):
     """`value` with every non-finite float (NaN, inf) replaced by `None`.
 

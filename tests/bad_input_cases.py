@@ -371,7 +371,7 @@ CASES = [
          "{workdir} " + C + "budget.steps=-1", ("budget.steps", "positive"),
          setup=_compare_with_task("book_attribution")),
     Case("compare_unknown_evaluation", "compare {tmp}/compare.py --workdir "
-         "{workdir} " + C + "evaluations=['nope']",
+         "{workdir} \"" + C + "evaluations=['nope']\"",
          ("evaluations[0]", "linear_probe"),
          setup=_compare_with_task("book_attribution")),
     Case("compare_bad_base_value", "compare {tmp}/compare.py --workdir "

@@ -158,3 +158,27 @@ def test_fuzz_recipe_args_and_load_recipe(deadline, tmp_path):
         config = _accept(lambda spec=spec: config_lib.validate(
             config_lib.load_recipe(spec)))
         assert config is None or config["training"]["steps"] >= 1
+
+
+@pytest.mark.parametrize("kind", ["comparison", "tuning"])
+def test_fuzz_comparison_and_tuning_overrides(kind, deadline):
+    from keras_objectives.compare import recipe as compare_recipe
+    from keras_objectives.tuner import recipe as tuning_recipe
+
+    module = compare_recipe if kind == "comparison" else tuning_recipe
+    check = (compare_recipe.validate_recipe if kind == "comparison"
+             else tuning_recipe.validate_tuning_recipe)
+    base = config_lib.load_recipe(os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        "recipes", "quickstart.py" if kind == "comparison"
+        else "tune_quickstart.py"))
+    fields = sorted(module.KNOWN) + ["budget.flops", "budget.steps",
+                                     "base.training.steps", "base.seed",
+                                     "space.learning_rate", "arms.x"]
+    rng = random.Random(7)
+    for _ in range(300):
+        items = [f"--config.{rng.choice(fields)}={rng.choice(TRICKY)}"
+                 for _ in range(rng.randint(1, 2))]
+        result = _accept(lambda items=items: check(
+            overrides_lib.apply_overrides(base, items, module.OVERRIDES)))
+        assert result is None or isinstance(result, dict)

@@ -26,6 +26,7 @@ from keras_objectives import config as config_lib
 from keras_objectives.overrides import RUN
 from keras_objectives.overrides import Schema
 from keras_objectives.overrides import apply_overrides
+from keras_objectives.utils import is_finite_number
 
 BUDGET_AXES = ("flops", "tokens", "steps")
 # name -> (use, default primary metric, evaluated along training by default)
@@ -173,25 +174,9 @@ def validate_recipe(recipe):
         )
     out = {**copy.deepcopy(DEFAULTS), **copy.deepcopy(recipe)}
     out.setdefault("evaluations", [])
-    seeds = out["seeds"]
-    if (not isinstance(seeds, (list, tuple)) or len(set(seeds)) < 2
-            or len(set(seeds)) != len(seeds)
-            or not all(isinstance(s, int) and s >= 0 for s in seeds)):
-        raise _error("seeds", seeds, "at least 2 distinct integers >= 0",
-                     "Differences between objectives are only meaningful "
-                     "against seed noise: use e.g. [0, 1, 2]")
-    out["seeds"] = list(seeds)
-    budget = out["budget"]
-    if (not isinstance(budget, dict) or len(budget) != 1
-            or next(iter(budget)) not in BUDGET_AXES):
-        raise _error("budget", budget, "exactly one of {'flops': x}, "
-                     "{'tokens': x} or {'steps': x}",
-                     "Name one axis as the budget; the other two are "
-                     "logged")
-    axis, amount = next(iter(budget.items()))
-    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or (
-            amount <= 0):
-        raise _error(f"budget.{axis}", amount, "a positive number")
+    _check_types(out)
+    out["seeds"] = _check_seeds(out["seeds"])
+    _check_budget(out["budget"])
     out["base"] = config_lib.validate(out["base"])
     arms = out["arms"]
     if not isinstance(arms, (list, tuple)) or len(arms) < 2:
@@ -216,12 +201,57 @@ def validate_recipe(recipe):
     if out["checkpoints_for_curves"] > out["log_intervals"]:
         raise _error("checkpoints_for_curves", out["checkpoints_for_curves"],
                      f"at most log_intervals={out['log_intervals']}")
-    if not 0.0 <= float(out["warmup_fraction"]) < 1.0:
-        raise _error("warmup_fraction", out["warmup_fraction"],
-                     "a float in [0, 1)")
+    fraction = out["warmup_fraction"]
+    if isinstance(fraction, bool) or not isinstance(
+            fraction, (int, float)) or not 0.0 <= fraction < 1.0:
+        raise _error("warmup_fraction", fraction, "a float in [0, 1)")
     _check_held_fixed(out)
     _check_expected_null(out, names)
     return out
+
+
+# Field -> (accepted types, what to say).
+_TYPES = {
+    "name": ((str,), "a string"),
+    "description": ((str,), "a string"),
+    "base": ((dict,), "a run config dict (`config.base_config()`)"),
+    "arms": ((list, tuple), "a list of arms"),
+    "evaluations": ((list, tuple), "a list of evaluations"),
+    "expected_null": ((list, tuple), "a list of {'arms', 'margin'} dicts"),
+    "variable": ((str, list, tuple), "a dotted field or a list of them"),
+}
+
+
+def _check_types(recipe):
+    for field, (types, expected) in _TYPES.items():
+        value = recipe[field]
+        if not isinstance(value, types) or (
+                field == "variable" and not isinstance(value, str)
+                and not all(isinstance(v, str) for v in value)):
+            raise _error(field, value, expected)
+
+
+def _check_seeds(seeds):
+    if (not isinstance(seeds, (list, tuple))
+            or not all(isinstance(s, int) and not isinstance(s, bool)
+                       and s >= 0 for s in seeds)
+            or len(set(seeds)) < 2 or len(set(seeds)) != len(seeds)):
+        raise _error("seeds", seeds, "at least 2 distinct integers >= 0",
+                     "Differences between objectives are only meaningful "
+                     "against seed noise: use e.g. [0, 1, 2]")
+    return list(seeds)
+
+
+def _check_budget(budget):
+    if (not isinstance(budget, dict) or len(budget) != 1
+            or next(iter(budget)) not in BUDGET_AXES):
+        raise _error("budget", budget, "exactly one of {'flops': x}, "
+                     "{'tokens': x} or {'steps': x}",
+                     "Name one axis as the budget; the other two are "
+                     "logged")
+    axis, amount = next(iter(budget.items()))
+    if not is_finite_number(amount) or amount <= 0:
+        raise _error(f"budget.{axis}", amount, "a positive number")
 
 
 def arm_run_config(recipe, arm, seed, steps=None, steps_per_checkpoint=None):
@@ -304,8 +334,7 @@ def comparison_args(arg, **extra):
             seeds, int) or seeds < 2):
         raise _error("seeds", seeds, "an integer >= 2 (the number of "
                      "pre-training seeds)", "For example `:seeds=5`")
-    if budget is not None and (isinstance(budget, bool) or not isinstance(
-            budget, (int, float)) or not 0 < budget < float("inf")):
+    if budget is not None and (not is_finite_number(budget) or budget <= 0):
         raise _error("budget", budget, "a positive number (the amount on "
                      "the recipe's budget axis)", "For example `:budget=1e13`")
     return args

@@ -103,12 +103,7 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
     recipe = validate_recipe(recipe)
     _previous_comparison(workdir)  # A broken comparison.json fails first.
     log = _logger(progress)
-    if train_fn is None:
-        from keras_objectives.training import train
-
-        def train_fn(config, path):
-            return train(config, path, verbose=0)
-
+    train_fn = train_fn or _train_quietly
     if corpus is None:
         from keras_objectives.training import prepare_corpus
 
@@ -118,12 +113,7 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
     plan = budget_lib.plan_budget(recipe, corpus)
     os.makedirs(workdir, exist_ok=True)
     _record_comparison(workdir, recipe, plan)
-    for arm in recipe["arms"]:
-        p = plan[arm["name"]]
-        log(f"plan: {arm['name']} ({p['objective']}, {p['attention_mode']}"
-            f" attention): {p['steps']} steps, {p['tokens']:.3g} tokens, "
-            f"{p['flops']:.3g} FLOPs, {p['loss_position_share']:.0%} "
-            "loss-bearing positions")
+    _log_plan(recipe, plan, log)
 
     grid = [(arm, seed) for seed in recipe["seeds"] for arm in recipe["arms"]]
     # Seconds per planned FLOP of the runs trained (and evaluated) in this
@@ -151,13 +141,7 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
             status = _train_one(recipe, arm, seed, p, path, train_fn, tag,
                                 log)
         if status == "completed" and evaluate and recipe["evaluations"]:
-            try:
-                evaluate_lib.evaluate_run(
-                    path, recipe, p["steps"], p["steps_per_checkpoint"],
-                    log=lambda line, tag=tag: log(f"{tag}: {line}"))
-            except Exception as e:  # e.g. an unreadable evals.json
-                log(f"{tag}: evaluation FAILED ({type(e).__name__}: {e}); "
-                    "continuing")
+            _evaluate_one(path, recipe, p, tag, log)
         if trained and status in ("completed", "diverged"):
             spent_seconds += time.perf_counter() - started
             spent_flops += p["flops"]
@@ -167,6 +151,31 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
         paths = write_report(workdir)
         log(f"report: {paths['html']}")
     return results_lib.collect(workdir)
+
+
+def _train_quietly(config, path):
+    from keras_objectives.training import train
+
+    return train(config, path, verbose=0)
+
+
+def _log_plan(recipe, plan, log):
+    for arm in recipe["arms"]:
+        p = plan[arm["name"]]
+        log(f"plan: {arm['name']} ({p['objective']}, {p['attention_mode']}"
+            f" attention): {p['steps']} steps, {p['tokens']:.3g} tokens, "
+            f"{p['flops']:.3g} FLOPs, {p['loss_position_share']:.0%} "
+            "loss-bearing positions")
+
+
+def _evaluate_one(path, recipe, plan, tag, log):
+    try:
+        evaluate_lib.evaluate_run(
+            path, recipe, plan["steps"], plan["steps_per_checkpoint"],
+            log=lambda line: log(f"{tag}: {line}"))
+    except Exception as e:  # e.g. an unreadable evals.json
+        log(f"{tag}: evaluation FAILED ({type(e).__name__}: {e}); "
+            "continuing")
 
 
 def _previous_comparison(workdir):

@@ -126,6 +126,47 @@ def _write_text(path, text):
     tf.io.gfile.rename(tmp, path, overwrite=True)
 
 
+def _rows_of(corpus_or_packed, length, vocabulary, lowercase, stats):
+    """`(packed, vocabulary, lowercase, stats, source)` of either input."""
+    if hasattr(corpus_or_packed, "pack"):
+        corpus = corpus_or_packed
+        packed = {s: corpus.pack(s, length) for s in SPLITS}
+        if lowercase is None:
+            lowercase = getattr(getattr(corpus, "tokenizer", None),
+                                "lowercase", None)
+        return (packed, list(corpus.vocabulary), lowercase,
+                stats or getattr(corpus, "stats", None),
+                getattr(corpus, "source", ""))
+    if isinstance(corpus_or_packed, dict) and set(corpus_or_packed) == set(
+            SPLITS):
+        if vocabulary is None:
+            raise ValueError(
+                "Invalid value received for argument `vocabulary`. Expected "
+                "the list of tokens the packed rows were tokenized with. "
+                "Received: vocabulary=None"
+            )
+        return corpus_or_packed, list(vocabulary), lowercase, stats, ""
+    raise ValueError(
+        "Invalid value received for argument `corpus_or_packed`. "
+        "Expected a `Corpus` or a dict {'train': packed, 'validation': "
+        "packed}. Received: "
+        f"{type(corpus_or_packed).__name__}"
+        + (f" with keys {sorted(corpus_or_packed)}"
+           if isinstance(corpus_or_packed, dict) else "")
+    )
+
+
+def _clear(output_dir, metadata_path):
+    """Remove old metadata first (incomplete until rewritten), then shards."""
+    if tf.io.gfile.exists(metadata_path):
+        tf.io.gfile.remove(metadata_path)
+        for split in SPLITS:
+            pattern = tf.io.gfile.join(output_dir, f"{split}-*.tfrecord")
+            for name in tf.io.gfile.glob(pattern):
+                tf.io.gfile.remove(name)
+    tf.io.gfile.makedirs(output_dir)
+
+
 @keras_objectives_export("keras_objectives.data.write_shards")
 def write_shards(
     corpus_or_packed,
@@ -182,33 +223,8 @@ def write_shards(
     output_dir = check_directory(output_dir)
     length = check_int("sequence_length", sequence_length, minimum=2)
     num_shards = check_int("num_shards", num_shards, minimum=1)
-    if hasattr(corpus_or_packed, "pack"):
-        corpus = corpus_or_packed
-        packed = {s: corpus.pack(s, length) for s in SPLITS}
-        vocabulary = list(corpus.vocabulary)
-        stats = stats or getattr(corpus, "stats", None)
-        if lowercase is None:
-            lowercase = getattr(getattr(corpus, "tokenizer", None),
-                                "lowercase", None)
-        source = getattr(corpus, "source", "")
-    elif isinstance(corpus_or_packed, dict) and set(corpus_or_packed) == set(
-            SPLITS):
-        if vocabulary is None:
-            raise ValueError(
-                "Invalid value received for argument `vocabulary`. Expected "
-                "the list of tokens the packed rows were tokenized with. "
-                "Received: vocabulary=None"
-            )
-        packed, vocabulary, source = corpus_or_packed, list(vocabulary), ""
-    else:
-        raise ValueError(
-            "Invalid value received for argument `corpus_or_packed`. "
-            "Expected a `Corpus` or a dict {'train': packed, 'validation': "
-            "packed}. Received: "
-            f"{type(corpus_or_packed).__name__}"
-            + (f" with keys {sorted(corpus_or_packed)}"
-               if isinstance(corpus_or_packed, dict) else "")
-        )
+    packed, vocabulary, lowercase, stats, source = _rows_of(
+        corpus_or_packed, length, vocabulary, lowercase, stats)
     packed = {s: _as_packed(packed[s], length, s) for s in SPLITS}
     special = SpecialTokens.from_vocabulary(vocabulary)
     if special.pad_id is None or special.eos_id is None:
@@ -219,13 +235,7 @@ def write_shards(
         )
 
     metadata_path = check_output(output_dir, overwrite)
-    if tf.io.gfile.exists(metadata_path):
-        tf.io.gfile.remove(metadata_path)  # Incomplete until rewritten.
-        for split in SPLITS:  # Then no shard of the old data is left.
-            pattern = tf.io.gfile.join(output_dir, f"{split}-*.tfrecord")
-            for name in tf.io.gfile.glob(pattern):
-                tf.io.gfile.remove(name)
-    tf.io.gfile.makedirs(output_dir)
+    _clear(output_dir, metadata_path)
     rows_per_shard = max(1, -(-len(packed["train"]["token_ids"]) // num_shards))
     splits = {}
     for split in SPLITS:

@@ -30,6 +30,7 @@ from keras_objectives.overrides import RUN
 from keras_objectives.overrides import Schema
 from keras_objectives.overrides import apply_overrides
 from keras_objectives.tuner import spaces
+from keras_objectives.utils import is_finite_number
 
 TUNERS = {
     "randomsearch": "RandomSearch",
@@ -79,14 +80,32 @@ def check_budget(budget):
     axis = next(iter(budget)) if isinstance(budget, dict) and len(
         budget) == 1 else None
     amount = budget[axis] if axis else None
-    if (axis not in BUDGET_AXES or isinstance(amount, bool)
-            or not isinstance(amount, (int, float)) or amount <= 0):
+    if (axis not in BUDGET_AXES or not is_finite_number(amount)
+            or amount <= 0):
         raise ValueError(
             "Invalid value received for argument `budget`. Expected exactly "
             "one positive amount, {'flops': x}, {'tokens': x} or "
             f"{{'steps': x}}. Received: budget={budget!r}. Name one axis as "
             "the budget; the other two are logged.")
     return {axis: int(amount) if axis == "steps" else float(amount)}
+
+
+# Field -> (accepted types, what to say).
+_TYPES = {
+    "name": ((str,), "a string"),
+    "description": ((str,), "a string"),
+    "base": ((dict,), "a run config dict (`config.base_config()`)"),
+    "objectives": ((list, tuple), "a list of objective names or dicts"),
+    "space": ((dict,), "a dict of search-space restrictions"),
+    "task": ((str, dict, type(None)), "a task name, path or dict of paths"),
+    "devices": ((list, tuple, type(None)), "None or a list of devices"),
+}
+
+
+def _check_types(recipe):
+    for field, (types, expected) in _TYPES.items():
+        if not isinstance(recipe[field], types):
+            raise _error(field, recipe[field], expected)
 
 
 def _positive_int(recipe, field):
@@ -125,6 +144,7 @@ def validate_tuning_recipe(recipe):
             "recipe needs name, objectives, budget and base; see "
             "docs/tuning.md.")
     out = {**copy.deepcopy(DEFAULTS), **copy.deepcopy(recipe)}
+    _check_types(out)
     kind = str(out["tuner"]).replace(" ", "").lower()
     if kind not in TUNERS:
         raise _error("tuner", out["tuner"], "one of RandomSearch, Hyperband "
@@ -146,9 +166,10 @@ def validate_tuning_recipe(recipe):
     if out["distribution_strategy"] not in (None, *STRATEGIES):
         raise _error("distribution_strategy", out["distribution_strategy"],
                      f"None or one of {list(STRATEGIES)}")
-    if not 0.0 <= float(out["warmup_fraction"]) < 1.0:
-        raise _error("warmup_fraction", out["warmup_fraction"],
-                     "a float in [0, 1)")
+    fraction = out["warmup_fraction"]
+    if isinstance(fraction, bool) or not isinstance(
+            fraction, (int, float)) or not 0.0 <= fraction < 1.0:
+        raise _error("warmup_fraction", fraction, "a float in [0, 1)")
     out["base"] = config_lib.validate(out["base"])
     objectives = spaces.check_objectives(out["objectives"])
     spaces.resolve_space(objectives, out["space"])
