@@ -18,11 +18,13 @@ def invalid(argument, value, expected, fix=None):
 
 
 def check_local_dir(argument, path):
-    """Raise unless `path` is a local directory path; return it.
+    """Raise unless `path` is, or can become, a local directory; return it.
 
     Run, comparison and search directories are written with local file
     operations (atomic renames, `os.makedirs`). A URL such as
-    `gs://bucket/run` would otherwise become a local folder named `gs:`.
+    `gs://bucket/run` would otherwise become a local folder named `gs:`;
+    an existing file, or a path under one, fails here instead of as an
+    `os.makedirs` traceback. Nothing is created.
     """
     if not isinstance(path, (str, os.PathLike)) or not str(path):
         raise invalid(argument, path, "a local directory path")
@@ -33,6 +35,18 @@ def check_local_dir(argument, path):
             "path on this machine's disk (on a TPU VM, then copy it to "
             "Cloud Storage with tpu/collect.sh; see docs/tpu.md)",
         )
+    full = os.path.abspath(os.fspath(path))
+    if os.path.exists(full) and not os.path.isdir(full):
+        raise invalid(argument, path, "a directory",
+                      "It is a file: pass a directory path (a new one is "
+                      "created)")
+    parent = full
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise invalid(argument, path, "a directory path",
+                      f"{parent!r} is a file, so nothing can be created "
+                      "under it: choose another path")
     return path
 
 
@@ -196,26 +210,12 @@ def read_json(path, fix=None):
 
 
 def check_writable_dir(argument, path):
-    """Raise unless `path` can be (or is) a directory we can write; return it.
-
-    Checks, without creating anything: a local path (`check_local_dir`),
-    not an existing file, no file among its parents, and the nearest
-    existing parent writable.
-    """
+    """`check_local_dir`, and the nearest existing folder is writable."""
     check_local_dir(argument, path)
-    given, path = path, os.path.abspath(os.fspath(path))
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise invalid(argument, path, "a directory",
-                      "It is a file: pass a directory path (a new one is "
-                      "created)")
-    parent = path
+    parent = os.path.abspath(os.fspath(path))
     while not os.path.exists(parent):
         parent = os.path.dirname(parent)
-    if not os.path.isdir(parent):
-        raise invalid(argument, path, "a directory path",
-                      f"{parent!r} is a file, so nothing can be created "
-                      "under it: choose another path")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise invalid(argument, path, "a directory path you can write",
                       f"{parent!r} is not writable")
-    return given
+    return path

@@ -233,3 +233,28 @@ def test_sigint_during_training_then_resume(corpus_dir, tmp_path):
     assert "interrupted" in err.strip().splitlines()[-1]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_compare_fails_when_every_evaluation_failed(tmp_path, capsys,
+                                                    monkeypatch):
+    from keras_objectives import compare
+
+    def run(status):
+        return {"arm": "mlm", "seed": 0, "status": "completed", "evals": {
+            "linear_probe@4": {"status": status, "reason": "bad file"}}}
+
+    runs = [run("error"), run("error")]
+    monkeypatch.setattr(compare, "run_comparison",
+                        lambda *a, **k: {"runs": runs})
+    path = os.path.join(ROOT, "recipes", "quickstart.py:runlocal")
+    argv = ["compare", path, "--workdir", str(tmp_path), "--quiet"]
+    assert cli_main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("evaluation failed: mlm seed 0: linear_probe@4: "
+                     "bad file") == 2, err
+    assert "every evaluation failed" in err
+    runs[1] = run("ok")  # One failure among successes is a result.
+    assert cli_main(argv) == 0
+    err = capsys.readouterr().err
+    assert err.count("evaluation failed") == 1
+    assert "every evaluation failed" not in err
