@@ -16,10 +16,12 @@ it).
 """
 
 import dataclasses
-import json
 import os
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests import bad_input_setups as s
+from tests.bad_input_setups import snapshot  # noqa: F401
+from tests.bad_input_setups import write_corpus  # noqa: F401
+from tests.bad_input_setups import write_fixtures  # noqa: F401
 
 
 @dataclasses.dataclass
@@ -32,161 +34,6 @@ class Case:
     # "early": fails before any data is read; "data": after the corpus is
     # prepared (cached); "model": after the model is built.
     stage: str = "early"
-
-
-TINY_RECIPE = '''"""A tiny run for tests: 2 x 64 body, length 32, 2 steps."""
-from keras_objectives.config import base_config
-from keras_objectives.config import set_model_size
-
-
-def get_config(arg=None):
-    config = base_config()
-    config["objective"] = "masked_lm"
-    config["sequence_length"] = 32
-    config["data"].update(source={corpus!r}, vocabulary_size=600)
-    set_model_size(config, "tiny")
-    config["model"]["max_sequence_length"] = 64
-    config["training"].update(global_batch_size=8, steps=2,
-                              steps_per_checkpoint=2, warmup_steps=1,
-                              eval_batches=1, learning_rate=3e-3)
-    config["strategy"] = "cpu"
-    return config
-'''
-
-COMPARE_RECIPE = '''"""A tiny comparison for tests."""
-import importlib.util
-
-_spec = importlib.util.spec_from_file_location("tiny", {tiny!r})
-_tiny = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_tiny)
-
-
-def get_config(arg=None):
-    return {{
-        "name": "tiny", "seeds": [0, 1], "budget": {{"steps": 2}},
-        "base": _tiny.get_config(), "arms": ["masked_lm", "causal_lm"],
-        "evaluations": [{{"name": "linear_probe", "task": {task}}}],
-        "log_intervals": 1,
-    }}
-'''
-
-
-def snapshot(path):
-    """Every file under `path` with its size and mtime (None: absent)."""
-    if not os.path.exists(path):
-        return None
-    if os.path.isfile(path):
-        return {"": os.path.getsize(path)}
-    out = {}
-    for root, _, files in os.walk(path):
-        for name in files:
-            full = os.path.join(root, name)
-            out[os.path.relpath(full, path)] = (os.path.getsize(full),
-                                                os.path.getmtime(full))
-    return out
-
-
-def write_corpus(folder, documents=20):
-    """About 3 KB of book text per file: fast to tokenize."""
-    from keras_objectives.data import embedded_corpus
-
-    os.makedirs(folder, exist_ok=True)
-    docs = iter(embedded_corpus("train"))
-    for i in range(documents):
-        with open(os.path.join(folder, f"doc{i:02d}.txt"), "w",
-                  encoding="utf-8") as f:
-            f.write(next(docs)[:3000])
-    return folder
-
-
-def write_fixtures(folder, corpus_dir):
-    """Write the tiny recipes into `folder`; return the placeholders."""
-    tiny = os.path.join(folder, "tiny.py")
-    with open(tiny, "w") as f:
-        f.write(TINY_RECIPE.format(corpus=corpus_dir))
-    return {"tiny": tiny, "recipes": os.path.join(ROOT, "recipes"),
-            "corpus": corpus_dir}
-
-
-def _write(path, text, encoding="utf-8"):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding=encoding) as f:
-        f.write(text)
-
-
-def _compare_with_task(task):
-    """A setup writing `{tmp}/compare.py` whose probe task is `task`."""
-
-    def setup(tmp, places):
-        spec = task(tmp) if callable(task) else task
-        _write(os.path.join(tmp, "compare.py"), COMPARE_RECIPE.format(
-            tiny=places["tiny"], task=repr(spec)))
-
-    return setup
-
-
-def _task_files(tmp, train="pos a good film\nneg a bad film\n" * 4,
-                dev="pos good\nneg bad\n", encoding="utf-8"):
-    paths = {}
-    for split, text in (("train", train), ("dev", dev)):
-        paths[split] = os.path.join(tmp, "task", f"{split}.txt")
-        _write(paths[split], text, encoding)
-    return paths
-
-
-def _recipe(body):
-    def setup(tmp, places):
-        _write(os.path.join(tmp, "recipe.py"), body)
-
-    return setup
-
-
-def _file_at(relative, text="not a directory\n"):
-    def setup(tmp, places):
-        _write(os.path.join(tmp, relative), text)
-
-    return setup
-
-
-def _saved_run(change, extra=None):
-    """A workdir holding the tiny recipe's config.json, `change`d."""
-
-    def setup(tmp, places):
-        from keras_objectives import config as config_lib
-
-        config = config_lib.validate(config_lib.load_recipe(places["tiny"]))
-        change(config)
-        _write(os.path.join(tmp, "run", "config.json"),
-               json.dumps(config, indent=2))
-        for relative, text in (extra or {}).items():
-            _write(os.path.join(tmp, "run", relative), text)
-
-    return setup
-
-
-def _steps(config, value=8):
-    config["training"]["steps"] = value
-
-
-def _garbage_config(tmp, places):
-    _write(os.path.join(tmp, "run", "config.json"), "{not json")
-
-
-def _garbage_comparison(tmp, places):
-    _compare_with_task("book_attribution")(tmp, places)
-    _write(os.path.join(tmp, "run", "comparison.json"), "")
-
-
-def _small_validation(tmp, places):
-    _write(os.path.join(tmp, "val.txt"), "a few words only.\n")
-
-
-def _empty_dir(tmp, places):
-    os.makedirs(os.path.join(tmp, "empty"), exist_ok=True)
-
-
-def _pretokenize_file(tmp, places):
-    _write(os.path.join(tmp, "out"), "a file\n")
 
 
 T = "train {tiny} --workdir {workdir} "
@@ -300,11 +147,11 @@ CASES = [
     Case("data_source_missing", T + C + "data.source={tmp}/nowhere",
          ("nowhere",)),
     Case("data_source_empty_dir", T + C + "data.source={tmp}/empty",
-         ("empty",), setup=_empty_dir),
+         ("empty",), setup=s.empty_dir),
     Case("data_validation_missing", T + C + "data.validation={tmp}/no.txt",
          ("no.txt",)),
     Case("data_validation_too_small", T + C + "data.validation={tmp}/val.txt",
-         ("data.validation", "validation split"), setup=_small_validation,
+         ("data.validation", "validation split"), setup=s.small_validation,
          stage="data"),
     Case("vocabulary_too_small", T + C + "data.vocabulary_size=40",
          ("data.vocabulary_size",), stage="data"),
@@ -318,18 +165,18 @@ CASES = [
     Case("recipe_is_directory", "train {recipes} --workdir {workdir}",
          ("recipe", "directory", ".py")),
     Case("recipe_syntax_error", "train {tmp}/recipe.py --workdir {workdir}",
-         ("recipe.py", "SyntaxError"), setup=_recipe("def get_config(:\n")),
+         ("recipe.py", "SyntaxError"), setup=s.recipe("def get_config(:\n")),
     Case("recipe_import_error", "train {tmp}/recipe.py --workdir {workdir}",
          ("recipe.py", "no_such_module"),
-         setup=_recipe("import no_such_module\n")),
+         setup=s.recipe("import no_such_module\n")),
     Case("recipe_without_get_config", "train {tmp}/recipe.py --workdir "
-         "{workdir}", ("recipe.py", "get_config"), setup=_recipe("x = 1\n")),
+         "{workdir}", ("recipe.py", "get_config"), setup=s.recipe("x = 1\n")),
     Case("recipe_returns_list", "train {tmp}/recipe.py --workdir {workdir}",
          ("recipe.py", "dict", "list"),
-         setup=_recipe("def get_config(arg=None):\n    return [1]\n")),
+         setup=s.recipe("def get_config(arg=None):\n    return [1]\n")),
     Case("recipe_raises", "train {tmp}/recipe.py --workdir {workdir}",
          ("recipe.py", "KeyError", "oops"),
-         setup=_recipe("def get_config(arg=None):\n    raise KeyError("
+         setup=s.recipe("def get_config(arg=None):\n    raise KeyError("
                        "'oops')\n")),
     Case("recipe_arg_unknown", "train {recipes}/masked_lm.py:bogus "
          "--workdir {workdir}", ("bogus", "runlocal=False")),
@@ -337,63 +184,76 @@ CASES = [
          "--workdir {workdir}", ("runlocal", "True or False")),
     # --- Workdirs -----------------------------------------------------------
     Case("workdir_is_file", "train {tiny} --workdir {tmp}/afile",
-         ("workdir", "afile", "file"), setup=_file_at("afile")),
+         ("workdir", "afile", "file"), setup=s.file_at("afile")),
     Case("workdir_under_file", "train {tiny} --workdir {tmp}/afile/run",
-         ("workdir", "afile", "file"), setup=_file_at("afile")),
+         ("workdir", "afile", "file"), setup=s.file_at("afile")),
     Case("workdir_url", "train {tiny} --workdir gs://bucket/run",
          ("workdir", "gs://bucket/run", "local")),
     Case("resume_different_config", T + C + "training.steps=4",
          ("training.steps", "8 (saved)", "4 (now)", "--workdir"),
-         setup=_saved_run(_steps)),
+         setup=s.saved_run(s.steps)),
     Case("resume_garbage_config", T, ("config.json", "--workdir"),
-         setup=_garbage_config),
+         setup=s.garbage_config),
     # --- Compare -----------------------------------------------------------
     Case("compare_task_latin1", "compare {tmp}/compare.py --workdir "
          "{workdir}", ("train.txt", "UTF-8", "train"),
-         setup=_compare_with_task(lambda tmp: _task_files(
+         setup=s.compare_with_task(lambda tmp: s.task_files(
              tmp, train="pos caf\u00e9 good\nneg bad\n" * 4,
              encoding="latin-1"))),
     Case("compare_task_missing", "compare {tmp}/compare.py --workdir "
          "{workdir}", ("missing.txt", "linear_probe"),
-         setup=_compare_with_task(lambda tmp: {
+         setup=s.compare_with_task(lambda tmp: {
              "train": os.path.join(tmp, "missing.txt")})),
     Case("compare_task_unknown_dev_label", "compare {tmp}/compare.py "
          "--workdir {workdir}", ("dev", "maybe"),
-         setup=_compare_with_task(lambda tmp: _task_files(
+         setup=s.compare_with_task(lambda tmp: s.task_files(
              tmp, dev="maybe so-so\n"))),
     Case("compare_garbage_comparison_json", "compare {tmp}/compare.py "
          "--workdir {workdir}", ("comparison.json", "--workdir"),
-         setup=_garbage_comparison),
+         setup=s.garbage_comparison),
     Case("compare_one_seed", "compare {tmp}/compare.py --workdir {workdir} "
          + C + "seeds=[0]", ("seeds", "at least 2"),
-         setup=_compare_with_task("book_attribution")),
+         setup=s.compare_with_task("book_attribution")),
     Case("compare_negative_budget", "compare {tmp}/compare.py --workdir "
          "{workdir} " + C + "budget.steps=-1", ("budget.steps", "positive"),
-         setup=_compare_with_task("book_attribution")),
+         setup=s.compare_with_task("book_attribution")),
     Case("compare_unknown_evaluation", "compare {tmp}/compare.py --workdir "
          "{workdir} \"" + C + "evaluations=['nope']\"",
          ("evaluations[0]", "linear_probe"),
-         setup=_compare_with_task("book_attribution")),
+         setup=s.compare_with_task("book_attribution")),
     Case("compare_bad_base_value", "compare {tmp}/compare.py --workdir "
          "{workdir} " + C + "base.training.learning_rate=-1",
          ("training.learning_rate", "> 0"),
-         setup=_compare_with_task("book_attribution")),
+         setup=s.compare_with_task("book_attribution")),
     Case("compare_arm_option_typo", "compare {tmp}/compare.py --workdir "
          "{workdir} \"" + C + "arms=[{{'name':'a','objective':{{"
          "'class_name':'masked_lm','config':{{'selction_rate':0.2}}}}}},"
          "'causal_lm']\"",
          ("selction_rate", "selection_rate"),
-         setup=_compare_with_task("book_attribution")),
+         setup=s.compare_with_task("book_attribution")),
     # --- Other verbs -----------------------------------------------------
     Case("pretokenize_output_is_file", "pretokenize {tiny} --output "
-         "{tmp}/out", ("output", "out", "file"), setup=_pretokenize_file),
+         "{tmp}/out", ("output", "out", "file"), setup=s.pretokenize_file),
     Case("pretokenize_no_output", "pretokenize {tiny}", ("--output",)),
     Case("pretokenize_zero_shards", "pretokenize {tiny} --output {tmp}/o "
          "--num-shards 0", ("num_shards", ">= 1")),
     Case("report_missing_dir", "report {tmp}/nowhere", ("nowhere",)),
     Case("report_not_a_comparison", "report {tmp}/empty",
-         ("empty", "comparison"), setup=_empty_dir),
+         ("empty", "comparison"), setup=s.empty_dir),
     Case("tune_unknown_tuner", "tune {recipes}/tune_quickstart.py "
          "--workdir {workdir} " + C + "tuner=grid",
          ("tuner", "RandomSearch")),
+    Case("tune_workdir_under_file", "tune {recipes}/tune_quickstart.py:"
+         "runlocal --workdir {tmp}/afile/run", ("workdir", "afile", "file"),
+         setup=s.file_at("afile")),
+    Case("tune_recipe_arg_unknown", "tune {recipes}/tune_quickstart.py:"
+         "bogus --workdir {workdir}", ("bogus", "runlocal=False")),
+    Case("compare_workdir_is_file", "compare {tmp}/compare.py --workdir "
+         "{tmp}/afile", ("workdir", "afile", "file"),
+         setup=s.both(s.compare_with_task("book_attribution"),
+                      s.file_at("afile"))),
+    Case("compare_recipe_arg_unknown", "compare {recipes}/quickstart.py:"
+         "bogus --workdir {workdir}", ("bogus", "runlocal=False")),
+    Case("compare_seeds_arg_wrong_type", "compare {recipes}/quickstart.py:"
+         "seeds=many --workdir {workdir}", ("seeds", "many")),
 ]

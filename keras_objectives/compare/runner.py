@@ -70,6 +70,14 @@ def _record_comparison(workdir, recipe, plan):
 
 
 @keras_objectives_export("keras_objectives.compare.run_comparison")
+def _eta(spent_seconds, spent_flops, plan, rest):
+    """`, ETA 3m` for the `rest` of the grid, at this session's pace."""
+    if not spent_flops:
+        return ""
+    remaining = sum(plan[arm["name"]]["flops"] for arm, _ in rest)
+    return f", ETA {_format_seconds(spent_seconds / spent_flops * remaining)}"
+
+
 def run_comparison(recipe, workdir, progress=True, evaluate=True,
                    report=True, train_fn=None, corpus=None):
     """Train and evaluate every arm x seed of a comparison recipe.
@@ -132,10 +140,7 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
         if not trained:
             log(f"{tag}: {status} earlier, skipped")
         else:
-            remaining = sum(plan[a["name"]]["flops"]
-                            for a, _ in grid[index - 1:])
-            eta = (f", ETA {_format_seconds(spent_seconds / spent_flops * remaining)}"  # noqa: E501
-                   if spent_flops else "")
+            eta = _eta(spent_seconds, spent_flops, plan, grid[index - 1:])
             log(f"{tag}: training {p['steps']} steps ({p['flops']:.3g} "
                 f"FLOPs){eta}")
             status = _train_one(recipe, arm, seed, p, path, train_fn, tag,

@@ -168,6 +168,34 @@ def _clear(output_dir, metadata_path):
 
 
 @keras_objectives_export("keras_objectives.data.write_shards")
+def _special_tokens(vocabulary):
+    special = SpecialTokens.from_vocabulary(vocabulary)
+    if special.pad_id is None or special.eos_id is None:
+        raise ValueError(
+            "Invalid value received for argument `vocabulary`. Expected a "
+            "vocabulary with [PAD] and [SEP] (packing needs both). Received "
+            f"{len(vocabulary)} tokens without them."
+        )
+    return special
+
+
+def _write_splits(packed, output_dir, num_shards, stats):
+    """Write every split's shards; return their `metadata.json` entries."""
+    rows_per_shard = max(1, -(-len(packed["train"]["token_ids"]) // num_shards))
+    splits = {}
+    for split in SPLITS:
+        rows = len(packed[split]["token_ids"])
+        splits[split] = {
+            "rows": rows,
+            "real_tokens": int(packed[split]["padding_mask"].sum()),
+            "files": _write_split(packed[split], output_dir, split,
+                                  rows_per_shard),
+            "content_hash": content_hash(packed[split]),
+            "stats": (stats or {}).get(split) or {"rows": rows},
+        }
+    return splits
+
+
 def write_shards(
     corpus_or_packed,
     output_dir,
@@ -226,28 +254,10 @@ def write_shards(
     packed, vocabulary, lowercase, stats, source = _rows_of(
         corpus_or_packed, length, vocabulary, lowercase, stats)
     packed = {s: _as_packed(packed[s], length, s) for s in SPLITS}
-    special = SpecialTokens.from_vocabulary(vocabulary)
-    if special.pad_id is None or special.eos_id is None:
-        raise ValueError(
-            "Invalid value received for argument `vocabulary`. Expected a "
-            "vocabulary with [PAD] and [SEP] (packing needs both). Received "
-            f"{len(vocabulary)} tokens without them."
-        )
-
+    special = _special_tokens(vocabulary)
     metadata_path = check_output(output_dir, overwrite)
     _clear(output_dir, metadata_path)
-    rows_per_shard = max(1, -(-len(packed["train"]["token_ids"]) // num_shards))
-    splits = {}
-    for split in SPLITS:
-        rows = len(packed[split]["token_ids"])
-        splits[split] = {
-            "rows": rows,
-            "real_tokens": int(packed[split]["padding_mask"].sum()),
-            "files": _write_split(packed[split], output_dir, split,
-                                  rows_per_shard),
-            "content_hash": content_hash(packed[split]),
-            "stats": (stats or {}).get(split) or {"rows": rows},
-        }
+    splits = _write_splits(packed, output_dir, num_shards, stats)
     _write_text(tf.io.gfile.join(output_dir, VOCABULARY),
                 "".join(t + "\n" for t in vocabulary))
     metadata = {
