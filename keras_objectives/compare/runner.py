@@ -69,7 +69,6 @@ def _record_comparison(workdir, recipe, plan):
     atomic_write_json(os.path.join(workdir, "comparison.json"), record)
 
 
-@keras_objectives_export("keras_objectives.compare.run_comparison")
 def _eta(spent_seconds, spent_flops, plan, rest):
     """`, ETA 3m` for the `rest` of the grid, at this session's pace."""
     if not spent_flops:
@@ -78,6 +77,7 @@ def _eta(spent_seconds, spent_flops, plan, rest):
     return f", ETA {_format_seconds(spent_seconds / spent_flops * remaining)}"
 
 
+@keras_objectives_export("keras_objectives.compare.run_comparison")
 def run_comparison(recipe, workdir, progress=True, evaluate=True,
                    report=True, train_fn=None, corpus=None):
     """Train and evaluate every arm x seed of a comparison recipe.

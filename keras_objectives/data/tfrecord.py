@@ -167,7 +167,6 @@ def _clear(output_dir, metadata_path):
     tf.io.gfile.makedirs(output_dir)
 
 
-@keras_objectives_export("keras_objectives.data.write_shards")
 def _special_tokens(vocabulary):
     special = SpecialTokens.from_vocabulary(vocabulary)
     if special.pad_id is None or special.eos_id is None:
@@ -196,6 +195,7 @@ def _write_splits(packed, output_dir, num_shards, stats):
     return splits
 
 
+@keras_objectives_export("keras_objectives.data.write_shards")
 def write_shards(
     corpus_or_packed,
     output_dir,
