@@ -7,6 +7,7 @@ from keras_objectives.layers.seeded_transform import SeededTransform
 from keras_objectives.layers.seeded_transform import padding_mask_of
 from keras_objectives.ops import denoising
 from keras_objectives.ops import prefix_lm
+from keras_objectives.ops import segments
 from keras_objectives.utils import check_choice
 from keras_objectives.utils import check_int
 from keras_objectives.utils import check_rate
@@ -225,7 +226,7 @@ class BARTNoiser(SeededTransform):
         length = token_ids.shape[-1]
         output_length, _ = self.budget(length)
         pos = tf.broadcast_to(tf.range(length), tf.shape(token_ids))
-        movable, segment_start = denoising.document_segments(
+        movable, segment_start = segments.document_segments(
             token_ids, real, self.document_boundary_token_ids,
             features.get("document_ids"),
         )
@@ -244,7 +245,7 @@ class BARTNoiser(SeededTransform):
         specials = self.special_token_ids + [
             self.mask_token_id, self.pad_token_id
         ]
-        eligible = movable & ~denoising.is_any_of(tokens, specials)
+        eligible = movable & ~segments.is_any_of(tokens, specials)
         n = tf.reduce_sum(tf.cast(eligible, tf.int32), axis=-1)
 
         noise = span_start = tf.zeros_like(eligible)
@@ -256,7 +257,7 @@ class BARTNoiser(SeededTransform):
             )
         # A span cut by a special token gets a [MASK] on each side of it.
         mask_start = noise & (
-            span_start | ~denoising.shift_right(noise, False)
+            span_start | ~segments.shift_right(noise, False)
         )
         token_mask = delete_mask = tf.zeros_like(eligible)
         if self.mask_rate > 0 or self.delete_rate > 0:
@@ -275,7 +276,7 @@ class BARTNoiser(SeededTransform):
         rank = tf.cumsum(tf.cast(is_insert, tf.int32), -1, exclusive=True)
         is_insert &= rank < room[:, None]
         mask_fill = tf.fill(tf.shape(inserts), self.mask_token_id)
-        out, out_mask = denoising.compact_by_key(
+        out, out_mask = segments.compact_by_key(
             tf.concat([values, mask_fill], 1),
             tf.concat([2 * pos + 1, 2 * inserts], 1),
             tf.concat([keep, is_insert], 1),

@@ -7,8 +7,6 @@ from keras_objectives.layers.seeded_transform import SeededTransform
 from keras_objectives.ops import random as kr
 from keras_objectives.utils import check_int
 
-_STREAM = 0x31C5  # The member choice; members draw their own noise.
-
 
 def to_prefix_format(x, y, sample_weight):
     """Convert an objective's output to the shared decoder-body format.
@@ -133,7 +131,7 @@ class MixtureTransform(SeededTransform):
                 )
             outputs.append((x, y, w))
         cumulative = tf.cumsum(self._rates(features, batch), axis=-1)
-        u = kr.scalar_uniform(keys, stream=_STREAM)[:, None]
+        u = kr.scalar_uniform(keys, stream=kr.MIXTURE_MEMBER)[:, None]
         choice = tf.reduce_sum(
             tf.cast(u >= cumulative[:, :-1], tf.int32), axis=-1
         )

@@ -19,14 +19,12 @@ to Fill in the Middle](https://arxiv.org/abs/2207.14255).
 import tensorflow as tf
 
 from keras_objectives.ops import random as kr
-from keras_objectives.ops.denoising import compact_by_key
-from keras_objectives.ops.denoising import document_segments
-
-_FIM, _SPM, _CUTS = 50, 51, 52
-
-
-def _take(x, index):
-    return tf.gather(x, index, batch_dims=1)
+from keras_objectives.ops.segments import compact_by_key
+from keras_objectives.ops.segments import document_segments
+from keras_objectives.ops.segments import positions
+from keras_objectives.ops.segments import segment_first_and_length
+from keras_objectives.ops.segments import segment_ids as _segment_ids
+from keras_objectives.ops.segments import take
 
 
 def fim_rearrange(
@@ -93,27 +91,23 @@ def fim_rearrange(
     output_length = output_length or length + 3
     token_ids = tf.cast(token_ids, tf.int32)
     real = tf.cast(padding_mask, tf.bool)
-    pos = tf.broadcast_to(tf.range(length), tf.shape(token_ids))
+    pos = positions(token_ids)
     movable, segment_start = document_segments(
         token_ids, real, document_boundary_ids, document_ids
     )
-    segment_ids = tf.cumsum(tf.cast(segment_start, tf.int32), axis=-1) - 1
+    segment_ids = _segment_ids(segment_start)
 
     def per_segment(stream):
-        return _take(kr.uniform(keys, length, stream), segment_ids)
+        return take(kr.uniform(keys, length, stream), segment_ids)
 
     # First position and size of each movable segment.
-    pos_in = tf.where(segment_start, pos, length + pos)
-    starts = tf.minimum(tf.sort(pos_in, axis=-1), length)
-    starts = tf.concat([starts, tf.fill([tf.shape(pos)[0], 1], length)], 1)
-    first = _take(starts, segment_ids)
-    size = _take(starts, segment_ids + 1) - first
+    first, size = segment_first_and_length(segment_start)
 
-    fim = movable & (per_segment(_FIM) < fim_rate)
-    spm = fim & (per_segment(_SPM) < spm_rate)
+    fim = movable & (per_segment(kr.FIM_DOCUMENT) < fim_rate)
+    spm = fim & (per_segment(kr.FIM_SPM) < spm_rate)
     n1 = tf.cast(size + 1, tf.float32)
-    cut_a = tf.minimum(tf.cast(per_segment(_CUTS) * n1, tf.int32), size)
-    cut_b = tf.minimum(tf.cast(per_segment(_CUTS + 1) * n1, tf.int32), size)
+    cut_a = tf.minimum(tf.cast(per_segment(kr.FIM_CUT_A) * n1, tf.int32), size)
+    cut_b = tf.minimum(tf.cast(per_segment(kr.FIM_CUT_B) * n1, tf.int32), size)
     a, b = tf.minimum(cut_a, cut_b), tf.maximum(cut_a, cut_b)
 
     k = pos - first

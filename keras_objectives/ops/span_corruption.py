@@ -23,12 +23,6 @@ from keras_objectives.ops import random as kr
 from keras_objectives.utils import check_int
 from keras_objectives.utils import invalid
 
-# One `stream` per independent use of an example's key.
-NOISE_SEGMENTS_STREAM = 101
-NONNOISE_SEGMENTS_STREAM = 102
-ROLL_STREAM = 103
-IID_STREAM = 104
-
 
 def random_spans_helper(
     inputs_length,
@@ -286,10 +280,10 @@ def random_spans_noise_mask(
     )
     num_nonnoise = n - num_noise
     noise_starts = random_segmentation(
-        keys, num_noise, num_spans, work, NOISE_SEGMENTS_STREAM
+        keys, num_noise, num_spans, work, kr.NOISE_SEGMENTS
     )
     nonnoise_starts = random_segmentation(
-        keys, num_nonnoise, num_spans, work, NONNOISE_SEGMENTS_STREAM
+        keys, num_nonnoise, num_spans, work, kr.NONNOISE_SEGMENTS
     )
     index = tf.broadcast_to(tf.range(work), tf.shape(noise_starts))
     # Where non-noise segment k starts (k >= 1), in the non-noise stream.
@@ -308,7 +302,7 @@ def random_spans_noise_mask(
     )
     positions = index + nonnoise_before
     if random_roll:
-        offset = kr.randint(keys, 1, n[:, None], ROLL_STREAM)
+        offset = kr.randint(keys, 1, n[:, None], kr.SPAN_ROLL)
         positions = tf.math.floormod(positions + offset, n[:, None])
     include = (index < num_noise[:, None]) & (positions < lengths[:, None])
     mask = scatter_rows(tf.ones_like(index), positions, include, width)
@@ -326,7 +320,7 @@ def iid_noise_mask(keys, lengths, width, noise_density=0.15):
     (TensorShape([2, 6]), False)
     """
     lengths = tf.cast(lengths, tf.int32)
-    u = kr.uniform(keys, width, IID_STREAM)
+    u = kr.uniform(keys, width, kr.IID_NOISE)
     return (u < noise_density) & (tf.range(width) < lengths[:, None])
 
 
