@@ -62,6 +62,8 @@ class IIDDenoising(SpanCorruption):
     """
 
     noise_mask = "iid"
+    layer_arguments = ("noise_density",)
+    search_space = {"noise_density": [0.10, 0.15, 0.25, 0.50]}
 
     def __init__(
         self,
@@ -81,8 +83,3 @@ class IIDDenoising(SpanCorruption):
         # E[noise tokens] + E[runs] + EOS.
         n, p = self._raw_length, self.noise_density
         return n * p + p + (n - 1) * p * (1 - p) + 1
-
-    def get_config(self):
-        config = super().get_config()
-        del config["mean_noise_span_length"], config["random_roll"]
-        return config

@@ -162,7 +162,7 @@ class AccountingTest(TestCase):
 
     def test_masked_lm_counts_the_softmax_only_at_gathered_slots(self):
         mlm = MaskedLM(ST, 128, count_mode="exact_ceil")
-        slots = mlm.masker.selection_length(128)
+        slots = mlm.preprocessor.selection_length(128)
         self.assertEqual(slots, 20)  # ceil(0.15 * 128)
         got = mlm.accounting(self.dims, 32)
         tokens = 32 * 128

@@ -9,8 +9,8 @@ import tensorflow as tf
 from keras_objectives import objectives
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.layers.discriminator_head import DiscriminatorHead
-from keras_objectives.models.electra import generator_dims
-from keras_objectives.models.electra import generator_parameters
+from keras_objectives.models.electra_functions import generator_dims
+from keras_objectives.models.electra_functions import generator_parameters
 from keras_objectives.models.pretrainer import Pretrainer
 from keras_objectives.models.transformer_body import TransformerBody
 from keras_objectives.objectives.flops import ModelDims
