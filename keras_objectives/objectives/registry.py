@@ -7,6 +7,8 @@ registered by importing it. Whatever iterates objectives (the XLA test, the
 input-pipeline benchmark, the docs index, tuning) iterates `names()`.
 """
 
+import keras
+
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.api_export import load_package
 from keras_objectives.objectives.objective import Objective
@@ -20,8 +22,11 @@ def register(name):
 
     Args:
         name: str, the name recipes and `get` use (`"masked_lm"`). The
-            class gets it as `cls.name`; `docs/contributing.md` walks
-            through adding an objective.
+            class gets it as `cls.name`, and is registered for Keras
+            serialization as `"objectives>{name}"` (unless an export
+            decorator names it), so a `Pretrainer` holding it saves and
+            loads. `docs/contributing.md` walks through adding an
+            objective.
     """
 
     def decorator(cls):
@@ -37,7 +42,8 @@ def register(name):
             )
         cls.name = name
         _REGISTRY[name] = cls
-        return cls
+        return keras.saving.register_keras_serializable(
+            package="objectives", name=name)(cls)
 
     return decorator
 

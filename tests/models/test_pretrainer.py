@@ -109,11 +109,11 @@ class PretrainerTest(TestCase):
             model.count_params(), backbone.count_params() + VOCAB
         )
 
-    def test_objective_by_name_or_config(self):
+    def test_objective_or_its_serialized_config(self):
         backbone = make_backbone("body", VOCAB, "causal", **DIMS)
         config = _objective().get_config()
         model = Pretrainer(
-            backbone, {"class_name": "test_models_tiny_clm", "config": config}
+            backbone, keras.saving.serialize_keras_object(_objective())
         )
         self.assertIsInstance(model.objective, _TinyCausalLM)
         self.assertEqual(model.objective.get_config(), config)
@@ -124,9 +124,8 @@ class PretrainerTest(TestCase):
         )
         config = model.get_config()
         json.dumps(config)
-        self.assertEqual(
-            config["objective"]["class_name"], "test_models_tiny_clm"
-        )
+        self.assertEqual(config["objective"]["registered_name"],
+                         "objectives>test_models_tiny_clm")
         clone = Pretrainer.from_config(json.loads(json.dumps(config)))
         self.assertEqual(clone.get_config(), config)
         self.assertEqual(clone.count_params(), model.count_params())
