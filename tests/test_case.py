@@ -51,7 +51,7 @@ def packed_features(batch=8, length=32, vocabulary_size=200, seed=0,
 
 def _assert_nested_equal(a, b):
     tf.nest.assert_same_structure(a, b)
-    for x, y in zip(tf.nest.flatten(a), tf.nest.flatten(b)):
+    for x, y in zip(tf.nest.flatten(a), tf.nest.flatten(b), strict=True):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
@@ -96,7 +96,8 @@ class TestCase(tf.test.TestCase):
             )
 
         # Other seed / other epoch => different output.
-        other = layer.__class__.from_config({**config, "seed": config["seed"] + 1})
+        other = layer.__class__.from_config(
+            {**config, "seed": config["seed"] + 1})
         self.assertFalse(_all_equal(direct, other(features)))
         later = dict(features, epoch=features["epoch"] + 1)
         self.assertFalse(_all_equal(direct, layer(later)))
@@ -115,5 +116,5 @@ class TestCase(tf.test.TestCase):
 def _all_equal(a, b):
     return all(
         np.array_equal(np.asarray(x), np.asarray(y))
-        for x, y in zip(tf.nest.flatten(a), tf.nest.flatten(b))
+        for x, y in zip(tf.nest.flatten(a), tf.nest.flatten(b), strict=True)
     )

@@ -20,6 +20,28 @@ from keras_objectives.utils import invalid
 FORMS = ("features", "masked_lm", "electra")
 
 
+def _continuation_ids(vocabulary, continuation_token_ids, vocabulary_size):
+    """The `##` piece ids: given, or derived from `vocabulary`, checked."""
+    if vocabulary is not None:
+        if continuation_token_ids is not None:
+            raise ValueError(
+                "Received both `vocabulary` and `continuation_token_ids`."
+                " Pass only one: the `##` piece ids are derived from "
+                "the vocabulary."
+            )
+        vocabulary = list(vocabulary)
+        if len(vocabulary) != vocabulary_size:
+            raise invalid(
+                "vocabulary", f"<list of {len(vocabulary)} tokens>",
+                f"vocabulary_size={vocabulary_size} tokens")
+        continuation_token_ids = [
+            i for i, t in enumerate(vocabulary) if t.startswith("##")]
+    if continuation_token_ids is None:
+        return None
+    return _check_ids("continuation_token_ids", continuation_token_ids,
+                      vocabulary_size)
+
+
 def _check_ids(argument, ids, vocabulary_size):
     if ids is None or isinstance(ids, (str, bytes)):
         raise invalid(argument, ids, "a list of integer token ids")
@@ -183,24 +205,8 @@ class MaskedLMMasker(SeededTransform):
         if not isinstance(whole_word, bool):
             raise invalid("whole_word", whole_word, "a bool")
         self.whole_word = whole_word
-        if vocabulary is not None:
-            if continuation_token_ids is not None:
-                raise ValueError(
-                    "Received both `vocabulary` and `continuation_token_ids`."
-                    " Pass only one: the `##` piece ids are derived from "
-                    "the vocabulary."
-                )
-            vocabulary = list(vocabulary)
-            if len(vocabulary) != self.vocabulary_size:
-                raise invalid(
-                    "vocabulary", f"<list of {len(vocabulary)} tokens>",
-                    f"vocabulary_size={self.vocabulary_size} tokens")
-            continuation_token_ids = [
-                i for i, t in enumerate(vocabulary) if t.startswith("##")]
-        if continuation_token_ids is not None:
-            continuation_token_ids = _check_ids(
-                "continuation_token_ids", continuation_token_ids,
-                self.vocabulary_size)
+        continuation_token_ids = _continuation_ids(
+            vocabulary, continuation_token_ids, self.vocabulary_size)
         self.continuation_token_ids = continuation_token_ids
         if self.whole_word and not continuation_token_ids:
             raise invalid(

@@ -8,6 +8,7 @@ from keras_objectives.layers.inputs_targets_transform import (
 )
 from keras_objectives.layers.seeded_transform import padding_mask_of
 from keras_objectives.ops import span_corruption as sc
+from keras_objectives.ops import span_lengths
 from keras_objectives.utils import check_choice
 from keras_objectives.utils import check_int
 from keras_objectives.utils import invalid
@@ -136,9 +137,9 @@ class SpanCorruptor(InputsTargetsTransform):
             )
         iid = self.noise_mask == "iid"
         if iid:
-            need = sc.iid_budget(raw_length, self.noise_density)
+            need = span_lengths.iid_budget(raw_length, self.noise_density)
         else:
-            need = sc.span_budget(raw_length, self.noise_density,
+            need = span_lengths.span_budget(raw_length, self.noise_density,
                                   self.mean_noise_span_length,
                                   self.random_roll)
         if not iid and need["num_spans"] > len(self.sentinel_ids):

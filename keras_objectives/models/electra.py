@@ -134,8 +134,12 @@ class ElectraGenerator(keras.layers.Layer):
         self.document_masking = bool(document_masking)
         self.reset_position_ids = bool(reset_position_ids)
         self.temperature = float(temperature)
+        self._make_layers(token_embedding, position_embedding)
 
-        # === Layers ===
+    def _make_layers(self, token_embedding, position_embedding):
+        """The generator's sublayers (the embeddings it shares, or its own
+        position embedding; embedding projection, blocks, MLM head,
+        sampler)."""
         self.token_embedding = token_embedding
         init = keras.initializers.TruncatedNormal(stddev=0.02)
         common = dict(dtype=self.dtype_policy)

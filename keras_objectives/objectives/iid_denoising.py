@@ -3,7 +3,7 @@
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.objectives.registry import register
 from keras_objectives.objectives.span_corruption import SpanCorruption
-from keras_objectives.ops import span_corruption as sc
+from keras_objectives.ops import span_lengths
 
 
 @keras_objectives_export("keras_objectives.objectives.IIDDenoising")
@@ -77,7 +77,7 @@ class IIDDenoising(SpanCorruption):
                          noise_density=noise_density)
 
     def budget(self, raw_length):
-        return sc.iid_budget(raw_length, self.noise_density)
+        return span_lengths.iid_budget(raw_length, self.noise_density)
 
     def expected_targets_length(self):
         # E[noise tokens] + E[runs] + EOS.

@@ -5,6 +5,7 @@ from keras_objectives.layers.span_corruptor import SpanCorruptor
 from keras_objectives.objectives.inputs_to_targets import InputsToTargets
 from keras_objectives.objectives.registry import register
 from keras_objectives.ops import span_corruption as sc
+from keras_objectives.ops import span_lengths
 from keras_objectives.utils import invalid
 
 
@@ -140,7 +141,7 @@ class SpanCorruption(InputsToTargets):
 
     def budget(self, raw_length):
         """Static lengths of rows of `raw_length` tokens (see `ops`)."""
-        return sc.span_budget(raw_length, self.noise_density,
+        return span_lengths.span_budget(raw_length, self.noise_density,
                               self.mean_noise_span_length, self.random_roll)
 
     def _fit(self):

@@ -128,36 +128,34 @@ def fim_rearrange(
         tf.where(spm, 1, 1 + a),
         tf.where(spm, 2 + size - b, 2 + a + size - b),
     ]
-    sentinel_keys = [first + shift + s for s in sentinel_slots]
-    sentinel_valid = segment_start & fim
-    ids = (prefix_id, suffix_id, middle_id)
-    out, out_mask = compact_by_key(
-        tf.concat([token_ids] + [tf.fill(tf.shape(pos), i) for i in ids], 1),
-        tf.concat([token_key] + sentinel_keys, 1),
-        tf.concat([real] + [sentinel_valid] * 3, 1),
-        output_length,
-        pad_id,
+    result = _layout(
+        token_ids, real, document_ids, token_key,
+        [first + shift + s for s in sentinel_slots], segment_start & fim,
+        (prefix_id, suffix_id, middle_id), output_length, pad_id,
     )
-    result = {
-        "token_ids": out,
-        "padding_mask": out_mask,
-        "fim_mask": fim,
-        "spm_mask": spm,
-        "prefix_mask": is_prefix,
-        "middle_mask": is_middle,
-        "suffix_mask": is_suffix,
-    }
+    result.update(fim_mask=fim, spm_mask=spm, prefix_mask=is_prefix,
+                  middle_mask=is_middle, suffix_mask=is_suffix)
+    return result
+
+
+def _layout(token_ids, real, document_ids, token_key, sentinel_keys,
+            sentinel_valid, sentinel_ids, output_length, pad_id):
+    """Tokens at `token_key` and the three sentinels of each rearranged
+    document at `sentinel_keys`, laid out by one `compact_by_key`."""
+    pos = tf.shape(token_ids)
+    keys = tf.concat([token_key] + sentinel_keys, 1)
+    valid = tf.concat([real] + [sentinel_valid] * 3, 1)
+    out, out_mask = compact_by_key(
+        tf.concat([token_ids] + [tf.fill(pos, i) for i in sentinel_ids], 1),
+        keys, valid, output_length, pad_id,
+    )
+    result = {"token_ids": out, "padding_mask": out_mask}
     if document_ids is not None:
         # Sentinels belong to their document; padding copies the input's
         # last document id.
         document_ids = tf.cast(document_ids, tf.int32)
-        out_ids, _ = compact_by_key(
-            tf.concat([document_ids] * 4, 1),
-            tf.concat([token_key] + sentinel_keys, 1),
-            tf.concat([real] + [sentinel_valid] * 3, 1),
-            output_length,
-            0,
-        )
+        out_ids, _ = compact_by_key(tf.concat([document_ids] * 4, 1), keys,
+                                    valid, output_length, 0)
         result["document_ids"] = tf.where(
             out_mask, out_ids, document_ids[:, -1:]
         )

@@ -7,12 +7,10 @@ Pure TF on batched `[B, L]` tensors with per-row uint32 `keys` (see
 * `select_words`: whole words, found from WordPiece `##` continuation
   pieces (BERT whole-word masking).
 
-SpanBERT's spans (`keras_objectives.ops.masking.select_spans`) reuse the
-eligibility, word and count helpers of this module.
-
-Every unit (token or word) gets a random 30-bit priority that is unique in
-its row (random high bits, the unit's index in the low bits). A row keeps
-its highest-priority units whose total size fits its token budget: one
+SpanBERT's spans (`ops.masking.select_spans`) reuse its helpers. Every unit
+(token or word) gets a random 30-bit priority that is unique in its row
+(random high bits, the unit's index in the low bits). A row keeps its
+highest-priority units whose total size fits its token budget: one
 threshold per row, found by bisection on the priority value
 (`budget_threshold`). A threshold over distinct random priorities selects a
 uniformly random subset of exactly the budgeted size, with no sort and no

@@ -48,7 +48,7 @@ class ObjectiveContractTest(TestCase):
         ds = tf.data.Dataset.from_tensor_slices(features)
         unbatched = _flat(next(iter(ds.map(objective).batch(4))))
         batched = _flat(next(iter(ds.batch(4).map(objective))))
-        for a, b, c in zip(direct, unbatched, batched):
+        for a, b, c in zip(direct, unbatched, batched, strict=True):
             np.testing.assert_array_equal(a, b)
             np.testing.assert_array_equal(a, c)
 

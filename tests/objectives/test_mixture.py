@@ -118,7 +118,7 @@ class MixtureTest(TestCase):
         layer = MixtureTransform.from_config(mixture.preprocessor.get_config())
         features = packed_features(batch=4, length=mixture.raw_length)
         for a, b in zip(tf.nest.flatten(layer(features)),
-                        tf.nest.flatten(mixture(features))):
+                        tf.nest.flatten(mixture(features)), strict=True):
             np.testing.assert_array_equal(a.numpy(), b.numpy())
 
     def test_accounting_matches_hand_calculation(self):

@@ -243,7 +243,7 @@ class ReplacedTokenDetectionTest(TestCase):
         self.assertIs(generator.token_embedding,
                       restored.backbone.token_embedding)
         for a, b in zip(model.get_layer("generator").weights,
-                        generator.weights):
+                        generator.weights, strict=True):
             np.testing.assert_array_equal(a, b)
         # Same weights and the same next samples: identical outputs.
         tf.nest.map_structure(np.testing.assert_array_equal,

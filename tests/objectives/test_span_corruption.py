@@ -13,7 +13,8 @@ from keras_objectives.models import TransformerBody
 from keras_objectives.models.pretrainer import Pretrainer
 from keras_objectives.objectives import flops
 from keras_objectives.objectives.span_corruption import SpanCorruption
-from keras_objectives.ops import span_corruption as sc
+from keras_objectives.ops.span_lengths import random_spans_helper
+from keras_objectives.ops.span_lengths import span_budget
 from tests.test_case import TestCase
 from tests.test_case import packed_features
 from tests.test_case import tiny_special_tokens
@@ -79,17 +80,17 @@ class SpanCorruptionTest(TestCase):
                 (objective.raw_length, objective.targets_length),
                 (raw, targets))
             self.assertEqual(
-                sc.random_spans_helper(inputs_length, 0.15, 3.0),
+                random_spans_helper(inputs_length, 0.15, 3.0),
                 (raw, targets))
 
     def test_decoder_raw_length_is_the_largest_that_fits(self):
         for length, raw in ((128, 114), (512, 464), (1024, 929)):
             objective = SpanCorruption(ST, length)
             self.assertEqual(objective.raw_length, raw)
-            total = sc.span_budget(raw, 0.15, 3.0)["total_length"]
+            total = span_budget(raw, 0.15, 3.0)["total_length"]
             self.assertLessEqual(total, length)
             self.assertGreater(
-                sc.span_budget(raw + 1, 0.15, 3.0)["total_length"], length)
+                span_budget(raw + 1, 0.15, 3.0)["total_length"], length)
 
     def test_decoder_examples(self):
         objective = SpanCorruption(ST, 64, seed=1)
@@ -100,7 +101,7 @@ class SpanCorruptionTest(TestCase):
                                      "token_ids"])
         self.assertEqual(y.shape, (4, 64))
         # Full rows: inputs + targets fill the budget exactly.
-        need = sc.span_budget(objective.raw_length, 0.15, 3.0)
+        need = span_budget(objective.raw_length, 0.15, 3.0)
         self.assertAllEqual(tf.reduce_sum(w, 1),
                             [need["targets_length"]] * 4)
         self.assertAllEqual(
