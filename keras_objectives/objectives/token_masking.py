@@ -29,20 +29,10 @@ class TokenMasking(Objective):
     back from the masker's config (`layer_arguments`).
 
     Args:
-        special_tokens: `SpecialTokens` of the vocabulary (needs `[MASK]`).
-        sequence_length: int, the model input length.
-        seed: int, the data seed.
-        selection_rate: float, share of eligible tokens to predict.
-        mask_token_rate: float, share of selected tokens set to `[MASK]`.
-        random_token_rate: float, share set to a random non-special token.
-        count_mode: `"prob_round"` (default, fairseq), `"exact_ceil"`
-            (keras-hub), `"exact_round"` (BERT) or `"bernoulli"` (HF): how
-            many tokens a row selects.
-        mask_selection_length: int or `None` (sized from the rate).
-        whole_word: bool, select whole WordPiece words (`##` pieces).
-        continuation_token_ids: ids of `##` pieces; required with
-            `whole_word=True` (`bind_vocabulary` fills them in).
-        dupe_factor: int or `None`; static masking with that many copies.
+        special_tokens, sequence_length, seed: see `Objective`.
+        selection_rate, mask_token_rate, random_token_rate, count_mode,
+        mask_selection_length, whole_word, continuation_token_ids,
+        dupe_factor: the masking, with `MaskedLM`'s defaults (see there).
     """
 
     attention_mode = "bidirectional"
