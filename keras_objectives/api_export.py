@@ -11,6 +11,7 @@ decorates a new class needs no hand edit anywhere else.
 """
 
 import importlib
+import importlib.util
 import pkgutil
 
 import keras
@@ -82,7 +83,13 @@ def export_package(name):
 
     def __getattr__(attribute):
         symbol = EXPORTED.get(prefix + attribute)
-        if symbol is None and not attribute.startswith("__"):
+        private = attribute.startswith("__")
+        if symbol is None and not private and importlib.util.find_spec(
+                prefix + attribute):
+            # A submodule (`from package import module`): import just it,
+            # so a module imported first never loads its whole package.
+            return importlib.import_module(prefix + attribute)
+        if symbol is None and not private:
             symbol = exported().get(attribute)
         if symbol is None:
             raise AttributeError(
