@@ -78,13 +78,28 @@ BLOCKS = [b for page in PAGES for b in page_blocks(page)]
 
 
 # --- shell ---------------------------------------------------------------
+def _logical_lines(code):
+    """The words of each line; a quote left open continues on the next."""
+    pending = ""
+    for line in code.splitlines():
+        pending += line
+        try:
+            words = shlex.split(pending, comments=True)
+        except ValueError:  # No closing quotation: the string goes on.
+            pending += "\n"
+            continue
+        pending = ""
+        yield words
+    if pending:
+        yield shlex.split(pending, comments=True)
+
+
 def commands(code):
     """`(env, argv)` per command: continuations joined, comments dropped,
     split on `&&`, `;` and lines."""
     code = code.replace("\\\n", " ")
     out = []
-    for line in code.splitlines():
-        words = shlex.split(line, comments=True)
+    for words in _logical_lines(code):
         current = []
         for word in words + ["&&"]:
             if word in ("&&", ";"):
@@ -219,5 +234,7 @@ def test_the_parser_finds_blocks_markers_and_commands(tmp_path):
     assert argv[:4] == ["train", "r.py:runlocal", "--workdir",
                         "/tmp/t/train-workdir"]
     assert "--config.training.steps=2" in argv
+    [(env, argv)] = commands("A='{\"x\":\n 1}' keras-objectives train r.py")
+    assert env == {"A": '{"x":\n 1}'} and argv[1:] == ["train", "r.py"]
     assert skipped(["pip", "install", "-e", "."])
     assert skipped(["python", "-m", "pytest"])

@@ -12,8 +12,8 @@ from keras_objectives.models.backbones import check_vocabulary
 from keras_objectives.objectives import flops
 from keras_objectives.objectives.causal_lm import CausalLM
 from keras_objectives.objectives.masked_lm import MaskedLM
-from tests.objectives.test_span_corruption import fit_lowers_loss
-from tests.objectives.test_span_corruption import tiny_body
+from tests.helpers import fit_lowers_loss
+from tests.helpers import tiny_body
 from tests.test_case import TestCase
 from tests.test_case import packed_features
 from tests.test_case import tiny_special_tokens

@@ -8,9 +8,9 @@ from keras_objectives import objectives
 from keras_objectives.layers import MASSMasker
 from keras_objectives.objectives import MASS
 from keras_objectives.objectives import flops
-from tests.objectives.test_denoising import tiny_bart
-from tests.objectives.test_span_corruption import fit_lowers_loss
-from tests.objectives.test_span_corruption import tiny_body
+from tests.helpers import fit_lowers_loss
+from tests.helpers import tiny_bart
+from tests.helpers import tiny_body
 from tests.test_case import TestCase
 from tests.test_case import packed_features
 from tests.test_case import tiny_special_tokens

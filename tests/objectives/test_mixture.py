@@ -16,8 +16,8 @@ from keras_objectives.layers.mixture_transform import MixtureTransform
 from keras_objectives.objectives import flops
 from keras_objectives.objectives.mixture import UL2
 from keras_objectives.objectives.mixture import Mixture
-from tests.objectives.test_span_corruption import fit_lowers_loss
-from tests.objectives.test_span_corruption import tiny_body
+from tests.helpers import fit_lowers_loss
+from tests.helpers import tiny_body
 from tests.test_case import TestCase
 from tests.test_case import packed_features
 from tests.test_case import tiny_special_tokens
