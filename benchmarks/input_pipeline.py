@@ -4,8 +4,10 @@
     KERAS_BACKEND=tensorflow python benchmarks/input_pipeline.py \
         --objectives masked_lm,ul2 --batches 100
 
-For each objective recipe in `recipes/` (full-run config: length 128, batch
-32), this builds the input pipeline exactly as `train` feeds `model.fit`:
+For each registered objective (`keras_objectives.objectives.names()`), with
+its recipe `recipes/<name>.py` when there is one and the base config
+otherwise (full-run config: length 128, batch 32), this builds the input
+pipeline exactly as `train` feeds `model.fit`:
 the embedded books tokenized and packed once (`training.prepare_corpus`,
 `corpus.pack`), then `training.input_stream`, the very stream `train`
 builds: `data.make_dataset` (seeded per-epoch order, batching) with the
@@ -44,13 +46,18 @@ sys.path.insert(0, ROOT)
 import tensorflow as tf  # noqa: E402
 
 from keras_objectives import config as config_lib  # noqa: E402
+from keras_objectives import objectives  # noqa: E402
 from keras_objectives import training  # noqa: E402
 
-OBJECTIVES = (
-    "masked_lm", "span_masking", "causal_lm", "prefix_lm", "span_corruption",
-    "iid_denoising", "replaced_token_detection", "denoising",
-    "fill_in_the_middle", "ul2", "hybrid_clm_mlm",
-)
+
+def objective_config(name):
+    """The full-run config of objective `name`: its recipe, or the base."""
+    path = os.path.join(ROOT, "recipes", name + ".py")
+    if os.path.isfile(path):
+        return config_lib.load_recipe(path)
+    config = config_lib.base_config()
+    config["objective"] = name
+    return config
 
 
 def pipeline(rows, objective, config, one_thread):
@@ -81,8 +88,8 @@ def rate(dataset, batches, warmup, repeats):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--objectives", default=",".join(OBJECTIVES),
-                        help="Comma-separated recipe names in recipes/.")
+    parser.add_argument("--objectives", default=",".join(objectives.names()),
+                        help="Comma-separated registered objective names.")
     parser.add_argument("--batches", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=2)
@@ -92,9 +99,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     names = args.objectives.split(",")
     for name in names:
-        if not os.path.isfile(os.path.join(ROOT, "recipes", name + ".py")):
-            parser.error(f"No recipe recipes/{name}.py; choose from "
-                         f"{', '.join(OBJECTIVES)}.")
+        if name not in objectives.names():
+            parser.error(f"No objective {name!r}; choose from "
+                         f"{', '.join(objectives.names())}.")
 
     corpus = None
     print(f"input pipeline of `train` per objective: best of {args.repeats} "
@@ -104,8 +111,7 @@ def main(argv=None):
           f"{'AUTOTUNE':>10s} {'core share':>10s}")
     print(f"{'':26s} {'':>11s} {'tok/s':>10s} {'tok/s':>10s} {'':>10s}")
     for name in names:
-        config = config_lib.load_recipe(
-            os.path.join(ROOT, "recipes", name + ".py"))
+        config = objective_config(name)
         if corpus is None:  # Every recipe reads the same embedded books.
             corpus = training.prepare_corpus(config)
         objective = training.build_objective(config, corpus)

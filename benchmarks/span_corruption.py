@@ -43,6 +43,7 @@ import tensorflow as tf  # noqa: E402
 
 from keras_objectives.layers.span_corruptor import SpanCorruptor  # noqa
 from keras_objectives.ops import span_corruption as sc  # noqa: E402
+from keras_objectives.ops import span_lengths
 
 VOCABULARY_SIZE = 32100
 EOS_ID, PAD_ID = 1, 0  # T5's
@@ -155,7 +156,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
 
-    raw, targets_length = sc.random_spans_helper(args.inputs_length,
+    raw, targets_length = span_lengths.random_spans_helper(args.inputs_length,
                                                  NOISE_DENSITY, MEAN_SPAN)
     rng = np.random.default_rng(0)
     features = {

@@ -56,39 +56,10 @@ def prepare_corpus(config):
     )
 
 
-SENTENCE_ENDS = (".", "!", "?")
-
-
-def bind_vocabulary(identifier, vocabulary):
-    """Fill the arguments an objective derives from the vocabulary.
-
-    Whole words (`whole_word=True`, `span_masking`) need the ids of `##`
-    pieces; BART's sentence permutation needs the ids of `. ! ?`. Mixture
-    members are bound too. Values the recipe sets are kept.
-    """
-    if isinstance(identifier, str):
-        identifier = {"class_name": identifier, "config": {}}
-    config = dict(identifier.get("config") or {})
-    name = identifier["class_name"]
-    if ((config.get("whole_word") or name == "span_masking")
-            and not config.get("continuation_token_ids")):
-        config["continuation_token_ids"] = [
-            i for i, token in enumerate(vocabulary) if token.startswith("##")
-        ]
-    if name == "denoising" and config.get("sentence_end_ids") is None:
-        config["sentence_end_ids"] = [
-            i for i, token in enumerate(vocabulary) if token in SENTENCE_ENDS
-        ]
-    if "members" in config:
-        config["members"] = [bind_vocabulary(m, vocabulary)
-                             for m in config["members"]]
-    return {**identifier, "config": config}
-
-
 def build_objective(config, corpus):
     """The run's objective, bound to the corpus vocabulary."""
     return objectives.get(
-        bind_vocabulary(config["objective"], corpus.vocabulary),
+        objectives.bind_vocabulary(config["objective"], corpus.vocabulary),
         special_tokens=corpus.special_tokens,
         sequence_length=config["sequence_length"],
         seed=config["seed"],

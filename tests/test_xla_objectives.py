@@ -65,46 +65,64 @@ CORPUS = types.SimpleNamespace(
     special_tokens=SpecialTokens.from_vocabulary(_vocabulary()),
 )
 
-# Objectives with an encoder-decoder form, and the keras-hub backbone of it.
-ENCODER_DECODER = {"prefix_lm": "t5", "span_corruption": "t5",
-                   "iid_denoising": "t5", "denoising": "bart"}
-
-# Fit under XLA by default: one case per distinct model graph.
-FIT_BY_DEFAULT = ("causal_lm", "masked_lm", "prefix_lm",
-                  "span_corruption_encoder_decoder")
-# Transforms that take XLA 15-20 CPU-seconds to compile (many members).
-LARGE_PIPELINES = ("mixture", "ul2")
-
-# id: (objective, backbone). Every registered objective, and the
-# encoder-decoder form of every objective that has one.
-CASES = {
-    "causal_lm": ("causal_lm", "body"),
-    "masked_lm": ("masked_lm", "body"),
-    "span_masking": ("span_masking", "body"),
-    "replaced_token_detection": ("replaced_token_detection", "body"),
-    "fill_in_the_middle": ("fill_in_the_middle", "body"),
-    "prefix_lm": ("prefix_lm", "body"),
-    "span_corruption": ("span_corruption", "body"),
-    "iid_denoising": ("iid_denoising", "body"),
-    "denoising": ("denoising", "body"),
-    # Every decoder-body member, with UL2 mode tokens on some.
-    "mixture": ({"class_name": "mixture", "config": {
-        "members": ["causal_lm", "masked_lm", "span_masking", "prefix_lm",
-                    "span_corruption", "iid_denoising", "denoising",
-                    "fill_in_the_middle"],
-        "mode_tokens": [None, "[NLU]", None, "[S2S]", "[NLG]", None, None,
-                        None],
-    }}, "body"),
-    "ul2": ("ul2", "body"),
-    **{f"{name}_encoder_decoder": (
-        {"class_name": name, "config": {"form": "encoder_decoder"}}, backbone)
-       for name, backbone in ENCODER_DECODER.items()},
-}
-
 
 def _name(identifier):
     return identifier if isinstance(identifier, str) else (
         identifier["class_name"])
+
+
+# Fit under XLA by default: one case per distinct model graph.
+FIT_BY_DEFAULT = ("causal_lm", "masked_lm", "prefix_lm",
+                  "span_corruption_encoder_decoder")
+
+
+def package_objectives():
+    """The registry's objectives defined in the package (test modules
+    register their own)."""
+    return {name: objectives.get_class(name) for name in objectives.names()
+            if objectives.get_class(name).__module__.startswith(
+                "keras_objectives.")}
+
+
+def is_mixture(cls):
+    return issubclass(cls, objectives.Mixture)
+
+
+def mixture_members():
+    """Every objective a mixture can hold: one decoder body, the compiled
+    loss (no joint loss of its own), not itself a mixture."""
+    return [name for name, cls in sorted(package_objectives().items())
+            if not is_mixture(cls)
+            and cls.compute_loss is objectives.Objective.compute_loss]
+
+
+def cases():
+    """id -> (identifier, backbone): every registered objective, and the
+    encoder-decoder form of every objective that has one (on its own
+    `encoder_decoder_backbone`)."""
+    out = {}
+    for name, cls in package_objectives().items():
+        out[name] = (name, "body")
+        backbone = getattr(cls, "encoder_decoder_backbone", None)
+        if backbone:
+            out[f"{name}_encoder_decoder"] = (
+                {"class_name": name, "config": {"form": "encoder_decoder"}},
+                backbone)
+    # The general mixture holds every member, with UL2 mode tokens on some.
+    members = mixture_members()
+    modes = [None, "[NLU]", None, "[S2S]", "[NLG]"]
+    out["mixture"] = ({"class_name": "mixture", "config": {
+        "members": members,
+        "mode_tokens": [modes[i % len(modes)] for i in range(len(members))],
+    }}, "body")
+    return out
+
+
+CASES = cases()
+# Transforms that take XLA 15-20 CPU-seconds to compile (many members).
+LARGE_PIPELINES = tuple(
+    case for case, (identifier, _) in CASES.items()
+    if is_mixture(objectives.get_class(_name(identifier))))
 
 
 def tiny_config(identifier, backbone, jit_compile=True):
@@ -192,15 +210,16 @@ def _assert_equal(a, b):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
-def test_cases_cover_every_registered_objective():
-    registered = {
-        name for name in objectives.names()
-        # Test modules register their own objectives; skip those.
-        if objectives.get_class(name).__module__.startswith(
-            "keras_objectives.")
-    }
-    covered = {_name(identifier) for identifier, _ in CASES.values()}
-    assert covered == registered
+def test_cases_follow_the_registry():
+    registered = package_objectives()
+    assert {_name(i) for i, _ in CASES.values()} == set(registered)
+    forms = {c for c in CASES if c.endswith("_encoder_decoder")}
+    assert forms == {f"{n}_encoder_decoder" for n, cls in registered.items()
+                     if getattr(cls, "encoder_decoder_backbone", None)}
+    # Each member of the general mixture is an objective of its own.
+    members = CASES["mixture"][0]["config"]["members"]
+    assert set(members) < set(registered) and len(members) >= 8
+    assert set(FIT_BY_DEFAULT) <= set(CASES)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

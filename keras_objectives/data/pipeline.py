@@ -127,7 +127,9 @@ def make_dataset(
         A `tf.data.Dataset` of dicts with static shapes `[b, length]`:
         `token_ids` (int32), `padding_mask` (bool), `document_ids` (int32,
         when `packed` has it), and `[b]`: `example_ids` (int64, the row of
-        `packed`, the same row every epoch) and `epoch` (int64). Here `b`
+        `packed`, the same row every epoch), `epoch` (int64) and
+        `stream_index` (int64, the global stream position `g`, which a
+        scheduled `keras_objectives.objectives.Mixture` reads). Here `b`
         is `batch_size`, or `batch_size / num_replicas_in_sync` with an
         `input_context`. With `transform`, the dataset yields its output.
 
@@ -142,6 +144,8 @@ def make_dataset(
     ...                        num_epochs=2)
     >>> [b["epoch"].numpy().tolist() for b in resumed]
     [[1, 1], [1, 1]]
+    >>> [b["stream_index"].numpy().tolist() for b in resumed]
+    [[4, 5], [6, 7]]
     """
     tensors, num_rows, _ = _packed_tensors(packed)
     batch_size = check_int("batch_size", batch_size, minimum=1)
@@ -198,6 +202,7 @@ def make_dataset(
         features = {k: tf.gather(t, index) for k, t in tensors.items()}
         features["example_ids"] = index
         features["epoch"] = epoch
+        features["stream_index"] = position
         return features
 
     dataset = indices.map(

@@ -5,7 +5,7 @@ prefix LM scored with an empty prefix, FIM and other causal hybrids). The
 loss is summed over every scored token and divided once, perplexity is
 `exp` of that (never a mean of per-sequence perplexities), and bits per
 byte divide the same total by `ln 2` and by the UTF-8 bytes of exactly the
-text that was scored (METHOD.md, "Perplexity").
+text that was scored (docs/methodology.md, "Perplexity").
 """
 
 import math
@@ -17,34 +17,32 @@ from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.evaluation import common
 from keras_objectives.utils import check_int
 
-# Objectives whose decoder-only model is a next-token model over plain
-# text. Others can opt in or out with a class attribute
-# `defines_next_token = True | False`.
-NEXT_TOKEN_OBJECTIVES = ("causal_lm", "prefix_lm", "fill_in_the_middle")
-
 LM_KEYS = ("loss", "perplexity", "bits_per_byte", "tokens", "bytes",
            "total_nll")
 
 
 def next_token_reason(objective):
-    """`None` if the arm defines p(next token | past), else the reason."""
-    flag = getattr(objective, "defines_next_token", None)
+    """`None` if the arm defines p(next token | past), else the reason.
+
+    Reads the objective's `defines_next_token` (objects without it: causal
+    attention defines one).
+    """
     name = getattr(objective, "name", type(objective).__name__)
     mode = getattr(objective, "attention_mode", None)
-    if flag is True:
+    flag = getattr(objective, "defines_next_token", mode == "causal")
+    if flag:
         return None
-    if mode == "encoder_decoder" and flag is None:
+    if mode == "encoder_decoder":
         return (
             f"The objective {name!r} runs on an encoder-decoder backbone; "
             "held-out LM loss is measured on decoder-only next-token arms."
         )
-    if flag is None and (mode == "causal" or name in NEXT_TOKEN_OBJECTIVES):
-        return None
     return (
         f"The objective {name!r} (attention_mode={mode!r}) does not train "
         "a next-token distribution over plain text, so a held-out LM loss "
         "is not defined for it; compare it with minimal pairs and probes "
-        "(METHOD.md: losses are not comparable across objectives)."
+        "(docs/methodology.md: losses are not comparable across "
+        "objectives)."
     )
 
 

@@ -15,7 +15,8 @@
   only the masked token's reconstruction is scored.
 
 None is a likelihood: a pseudo-perplexity is not comparable with a
-causal perplexity (METHOD.md). They rank two sentences for one model.
+causal perplexity (docs/methodology.md). They rank two sentences for one
+model.
 """
 
 import numpy as np

@@ -1,23 +1,19 @@
 """How each arm scores a sentence, and the sentence scores themselves.
 
-| arm                                     | sentence score              |
-|-----------------------------------------|-----------------------------|
-| causal LM, FIM, decoder-form prefix LM  | causal `log p(text [SEP])`  |
-| masked LM (a head with `mask_positions`)| MLM PLL (Salazar et al.)    |
-| ELECTRA (any variant)                   | MLM PLL of its generator    |
-| span corruption, iid denoising, UL2     | T5-style PLL (both forms)   |
-| BART denoising (`denoising`)            | reconstruction PLL          |
-| encoder-decoder prefix LM, a bare discriminator | `None`, with a reason |
+Each objective declares it (`Objective.sentence_scoring`):
+
+| `sentence_scoring`     | score                                   | arms |
+|------------------------|-----------------------------------------|------|
+| `"causal"`             | causal `log p(text [SEP])`              | causal LM, FIM, decoder-form prefix LM |
+| `"masked_pll"`         | MLM PLL (Salazar et al.) of `scoring_model` | masked LM, span masking, ELECTRA (its generator) |
+| `"denoising_pll"`      | T5-style PLL (both forms)               | span corruption, iid denoising, UL2 |
+| `"reconstruction_pll"` | reconstruction PLL                      | BART denoising |
+| `None`                 | none, with a reason                     | encoder-decoder prefix LM, hybrid mixtures |
 
 The causal score reads the arm's `lm_context` first (an empty prefix for
 prefix LM).
+"""  # noqa: E501
 
-An objective can choose explicitly with a class attribute
-`sentence_scoring = "causal" | "masked_pll" | "denoising_pll" |
-"reconstruction_pll" | None`.
-"""
-
-import keras
 import numpy as np
 
 from keras_objectives.evaluation import common
@@ -36,73 +32,68 @@ from keras_objectives.evaluation.pseudo_likelihood import (
 )
 
 SCORINGS = ("causal", "masked_pll", "denoising_pll", "reconstruction_pll")
-DENOISING_OBJECTIVES = ("span_corruption", "iid_denoising", "ul2")
-RECONSTRUCTION_OBJECTIVES = ("denoising", "bart_denoising")
-ELECTRA_OBJECTIVES = ("replaced_token_detection", "electra")
 
 
 def _name(objective):
     return getattr(objective, "name", None) or type(objective).__name__
 
 
+def declared_scoring(objective):
+    """The objective's `sentence_scoring` (for objects without the hook:
+    `"causal"` for a next-token model, else `None`)."""
+    if hasattr(objective, "sentence_scoring"):
+        return objective.sentence_scoring
+    return "causal" if next_token_reason(objective) is None else None
+
+
 def masked_lm_model(model, objective):
     """A Keras model giving MLM logits at `mask_positions`, or `None`.
 
-    The pre-trainer itself for a masked LM; for ELECTRA, a model around its
-    `generator` layer (the discriminator has no MLM head).
+    The objective's `scoring_model(model)`: the pre-trainer itself for a
+    masked LM; for ELECTRA, a model around its `generator` layer (the
+    discriminator has no MLM head).
     """
-    if _name(objective) in ELECTRA_OBJECTIVES:
-        try:
-            generator = model.get_layer("generator")
-        except ValueError:
-            return None
-
-        def make():
-            inputs = {n: keras.Input((None,), dtype=t.dtype, name=n)
-                      for n, t in model.input.items()}
-            return keras.Model(inputs, generator(inputs)["logits"])
-
-        return common.cached(model, "electra_generator", make)
-    if "mask_positions" not in common.input_names(model):
+    hook = getattr(objective, "scoring_model", None)
+    scorer = model if hook is None else common.cached(
+        model, "scoring_model", lambda: hook(model))
+    if scorer is None or "mask_positions" not in common.input_names(scorer):
         return None
-    output = model.output
+    output = scorer.output
     if isinstance(output, dict) or len(output.shape) != 3:
         return None
-    return model
+    return scorer
 
 
 def scoring_kind(model, objective):
     """`(kind, None)` with a kind of `SCORINGS`, or `(None, reason)`."""
     name = _name(objective)
     mode = getattr(objective, "attention_mode", None)
-    explicit = getattr(objective, "sentence_scoring", "unset")
-    if explicit != "unset":
-        if explicit is None:
-            return None, f"The objective {name!r} declares no sentence score."
-        return explicit, None
-    if name in DENOISING_OBJECTIVES:
-        if not objective.special_tokens.sentinel_ids:
-            return None, (f"The objective {name!r} is scored with sentinel "
-                          "<extra_id_0>, which the vocabulary lacks.")
-        return "denoising_pll", None
-    if name in RECONSTRUCTION_OBJECTIVES:
-        return "reconstruction_pll", None
-    if mode in ("causal", "prefix") and next_token_reason(objective) is None:
-        return "causal", None
-    if mode == "bidirectional":
-        if masked_lm_model(model, objective) is not None:
-            if objective.special_tokens.mask_id is None:
-                return None, "The vocabulary has no [MASK] token for a PLL."
-            return "masked_pll", None
+    kind = declared_scoring(objective)
+    if kind == "denoising_pll" and not objective.special_tokens.sentinel_ids:
+        return None, (f"The objective {name!r} is scored with sentinel "
+                      "<extra_id_0>, which the vocabulary lacks.")
+    if kind == "masked_pll":
+        if masked_lm_model(model, objective) is None:
+            return None, (
+                f"The objective {name!r} trained no MLM head to score a "
+                "sentence with (an ELECTRA discriminator without its "
+                "generator has none), so minimal pairs are not defined "
+                "for it."
+            )
+        if objective.special_tokens.mask_id is None:
+            return None, "The vocabulary has no [MASK] token for a PLL."
+    if kind is None:
         return None, (
-            f"The objective {name!r} trained no MLM head to score a "
-            "sentence with (an ELECTRA discriminator without its generator "
-            "has none), so minimal pairs are not defined for it."
+            f"No sentence score is defined for the objective {name!r} "
+            f"(attention_mode={mode!r}); set `sentence_scoring` on it."
         )
-    return None, (
-        f"No sentence score is defined for the objective {name!r} "
-        f"(attention_mode={mode!r}); set `sentence_scoring` on it."
-    )
+    if kind not in SCORINGS:
+        raise ValueError(
+            f"Invalid value received for `sentence_scoring` of the "
+            f"objective {name!r}. Expected one of {list(SCORINGS)} or None. "
+            f"Received: sentence_scoring={kind!r}"
+        )
+    return kind, None
 
 
 def sentence_scores(model, objective, corpus, sentences, kind,

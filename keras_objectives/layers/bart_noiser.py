@@ -3,11 +3,12 @@
 import tensorflow as tf
 
 from keras_objectives.api_export import keras_objectives_export
-from keras_objectives.layers.seeded_transform import SeededTransform
+from keras_objectives.layers.inputs_targets_transform import (
+    InputsTargetsTransform,
+)
 from keras_objectives.layers.seeded_transform import padding_mask_of
 from keras_objectives.ops import denoising
-from keras_objectives.ops import prefix_lm
-from keras_objectives.utils import check_choice
+from keras_objectives.ops import segments
 from keras_objectives.utils import check_int
 from keras_objectives.utils import check_rate
 from keras_objectives.utils import check_rates_sum
@@ -24,7 +25,7 @@ def _check_ids(argument, ids):
 
 
 @keras_objectives_export("keras_objectives.layers.BARTNoiser")
-class BARTNoiser(SeededTransform):
+class BARTNoiser(InputsTargetsTransform):
     """Corrupt packed rows with BART's noising functions.
 
     The defaults are the paper's final setting: text infilling of 30% of
@@ -142,9 +143,10 @@ class BARTNoiser(SeededTransform):
         decoder_start_token_id=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(pad_token_id=pad_token_id, form=form,
+                         decoder_start_token_id=decoder_start_token_id,
+                         **kwargs)
         self.mask_token_id = check_int("mask_token_id", mask_token_id, 0)
-        self.pad_token_id = check_int("pad_token_id", pad_token_id, 0)
         self.special_token_ids = _check_ids(
             "special_token_ids", special_token_ids
         )
@@ -180,13 +182,8 @@ class BARTNoiser(SeededTransform):
         self.output_length = check_int(
             "output_length", output_length, minimum=1, allow_none=True
         )
-        self.form = check_choice("form", form, prefix_lm.FORMS)
         self.sequence_length = check_int(
             "sequence_length", sequence_length, minimum=2, allow_none=True
-        )
-        self.decoder_start_token_id = check_int(
-            "decoder_start_token_id", decoder_start_token_id, minimum=0,
-            allow_none=True,
         )
 
     def budget(self, raw_length):
@@ -225,7 +222,7 @@ class BARTNoiser(SeededTransform):
         length = token_ids.shape[-1]
         output_length, _ = self.budget(length)
         pos = tf.broadcast_to(tf.range(length), tf.shape(token_ids))
-        movable, segment_start = denoising.document_segments(
+        movable, segment_start = segments.document_segments(
             token_ids, real, self.document_boundary_token_ids,
             features.get("document_ids"),
         )
@@ -244,7 +241,7 @@ class BARTNoiser(SeededTransform):
         specials = self.special_token_ids + [
             self.mask_token_id, self.pad_token_id
         ]
-        eligible = movable & ~denoising.is_any_of(tokens, specials)
+        eligible = movable & ~segments.is_any_of(tokens, specials)
         n = tf.reduce_sum(tf.cast(eligible, tf.int32), axis=-1)
 
         noise = span_start = tf.zeros_like(eligible)
@@ -256,7 +253,7 @@ class BARTNoiser(SeededTransform):
             )
         # A span cut by a special token gets a [MASK] on each side of it.
         mask_start = noise & (
-            span_start | ~denoising.shift_right(noise, False)
+            span_start | ~segments.shift_right(noise, False)
         )
         token_mask = delete_mask = tf.zeros_like(eligible)
         if self.mask_rate > 0 or self.delete_rate > 0:
@@ -275,7 +272,7 @@ class BARTNoiser(SeededTransform):
         rank = tf.cumsum(tf.cast(is_insert, tf.int32), -1, exclusive=True)
         is_insert &= rank < room[:, None]
         mask_fill = tf.fill(tf.shape(inserts), self.mask_token_id)
-        out, out_mask = denoising.compact_by_key(
+        out, out_mask = segments.compact_by_key(
             tf.concat([values, mask_fill], 1),
             tf.concat([2 * pos + 1, 2 * inserts], 1),
             tf.concat([keep, is_insert], 1),
@@ -300,23 +297,18 @@ class BARTNoiser(SeededTransform):
         out = self.corrupt(features, keys)
         # Targets: the original row, left-aligned (padding by position).
         targets = tf.where(real, token_ids, self.pad_token_id)
-        start = self.decoder_start_token_id
-        return prefix_lm.format_example(
-            self.form,
+        return self.format_example(
             out["token_ids"],
             tf.reduce_sum(tf.cast(out["padding_mask"], tf.int32), -1),
             targets,
             tf.reduce_sum(tf.cast(real, tf.int32), -1),
             sequence_length=sequence_length,
-            start_id=self.pad_token_id if start is None else start,
-            pad_id=self.pad_token_id,
         )
 
     def get_config(self):
         return {
             **super().get_config(),
             "mask_token_id": self.mask_token_id,
-            "pad_token_id": self.pad_token_id,
             "special_token_ids": self.special_token_ids,
             "document_boundary_token_ids": self.document_boundary_token_ids,
             "sentence_end_token_ids": self.sentence_end_token_ids,
@@ -328,7 +320,5 @@ class BARTNoiser(SeededTransform):
             "rotate_rate": self.rotate_rate,
             "permute_sentences_rate": self.permute_sentences_rate,
             "output_length": self.output_length,
-            "form": self.form,
             "sequence_length": self.sequence_length,
-            "decoder_start_token_id": self.decoder_start_token_id,
         }

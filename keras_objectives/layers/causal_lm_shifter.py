@@ -30,8 +30,10 @@ class CausalLMShifter(SeededTransform):
     >>> shifter = CausalLMShifter(seed=0)
     >>> x, y, w = shifter({"token_ids": tf.constant([5, 6, 7, 0]),
     ...                    "padding_mask": tf.constant([1, 1, 1, 0])})
-    >>> x["token_ids"].numpy(), y.numpy(), w.numpy()
-    (array([5, 6, 7], dtype=int32), array([6, 7, 0], dtype=int32), array([1., 1., 0.], dtype=float32))
+    >>> x["token_ids"].numpy().tolist(), y.numpy().tolist()
+    ([5, 6, 7], [6, 7, 0])
+    >>> w.numpy().tolist()
+    [1.0, 1.0, 0.0]
     """
 
     def __init__(self, pad_token_id=0, **kwargs):

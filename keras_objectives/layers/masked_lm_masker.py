@@ -2,8 +2,12 @@
 
 import math
 
+import keras
+import tensorflow as tf
+
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.layers.seeded_transform import SeededTransform
+from keras_objectives.layers.seeded_transform import padding_mask_of
 from keras_objectives.layers.seeded_transform import passthrough
 from keras_objectives.ops import masking
 from keras_objectives.ops.selection import COUNT_MODES
@@ -12,6 +16,30 @@ from keras_objectives.utils import check_int
 from keras_objectives.utils import check_rate
 from keras_objectives.utils import check_rates_sum
 from keras_objectives.utils import invalid
+
+FORMS = ("features", "masked_lm", "electra")
+
+
+def _continuation_ids(vocabulary, continuation_token_ids, vocabulary_size):
+    """The `##` piece ids: given, or derived from `vocabulary`, checked."""
+    if vocabulary is not None:
+        if continuation_token_ids is not None:
+            raise ValueError(
+                "Received both `vocabulary` and `continuation_token_ids`."
+                " Pass only one: the `##` piece ids are derived from "
+                "the vocabulary."
+            )
+        vocabulary = list(vocabulary)
+        if len(vocabulary) != vocabulary_size:
+            raise invalid(
+                "vocabulary", f"<list of {len(vocabulary)} tokens>",
+                f"vocabulary_size={vocabulary_size} tokens")
+        continuation_token_ids = [
+            i for i, t in enumerate(vocabulary) if t.startswith("##")]
+    if continuation_token_ids is None:
+        return None
+    return _check_ids("continuation_token_ids", continuation_token_ids,
+                      vocabulary_size)
 
 
 def _check_ids(argument, ids, vocabulary_size):
@@ -80,6 +108,17 @@ class MaskedLMMasker(SeededTransform):
         vocabulary: optional list of token strings, used only to derive
             `continuation_token_ids` (tokens starting with `##`); it is not
             stored in the config.
+        form: what a call returns. `"features"` (default): the dict
+            below. `"masked_lm"`: `(x, y, sample_weight)` as keras-hub's
+            `MaskedLMPreprocessor`, `x = {token_ids, padding_mask,
+            mask_positions}` (and `document_ids` when given), `y =
+            mask_ids`, `sample_weight = mask_weights`. `"electra"`: the
+            same, with `mask_weights`, `original_token_ids` (the clean
+            row) and an int32 `padding_mask` in `x`, which ELECTRA's
+            generator and discriminator read.
+        pad_token_id: int, the padding id; it gives the `padding_mask` of
+            `x` when the input has none (the `"masked_lm"` and
+            `"electra"` forms).
         seed: int, the run seed (`None` draws one and stores it).
         dupe_factor: int or `None`, BERT's static masking (see
             `SeededTransform`).
@@ -90,10 +129,12 @@ class MaskedLMMasker(SeededTransform):
             feature to pass through (`segment_ids`, `document_ids`...).
 
     Returns:
-        A dict: `token_ids` (corrupted), `mask_positions` (int32, ascending,
-        0-padded), `mask_ids` (original ids, 0-padded), `mask_weights`
-        (float32, 1 on used slots), and every input feature except
-        `token_ids`, `example_ids` and `epoch`.
+        With `form="features"`, a dict: `token_ids` (corrupted),
+        `mask_positions` (int32, ascending, 0-padded), `mask_ids` (original
+        ids, 0-padded), `mask_weights` (float32, 1 on used slots), and every
+        input feature except `token_ids` and the stream bookkeeping
+        (`example_ids`, `epoch`, `stream_index`). Otherwise `(x, y,
+        sample_weight)` (see `form`).
 
     Examples:
 
@@ -128,11 +169,15 @@ class MaskedLMMasker(SeededTransform):
         whole_word=False,
         continuation_token_ids=None,
         vocabulary=None,
+        form="features",
+        pad_token_id=0,
         seed=None,
         dupe_factor=None,
         **kwargs,
     ):
         super().__init__(seed=seed, dupe_factor=dupe_factor, **kwargs)
+        self.form = check_choice("form", form, FORMS)
+        self.pad_token_id = check_int("pad_token_id", pad_token_id, minimum=0)
         self.vocabulary_size = check_int(
             "vocabulary_size", vocabulary_size, minimum=1)
         if mask_token_id is None:
@@ -160,24 +205,8 @@ class MaskedLMMasker(SeededTransform):
         if not isinstance(whole_word, bool):
             raise invalid("whole_word", whole_word, "a bool")
         self.whole_word = whole_word
-        if vocabulary is not None:
-            if continuation_token_ids is not None:
-                raise ValueError(
-                    "Received both `vocabulary` and `continuation_token_ids`."
-                    " Pass only one: the `##` piece ids are derived from "
-                    "the vocabulary."
-                )
-            vocabulary = list(vocabulary)
-            if len(vocabulary) != self.vocabulary_size:
-                raise invalid(
-                    "vocabulary", f"<list of {len(vocabulary)} tokens>",
-                    f"vocabulary_size={self.vocabulary_size} tokens")
-            continuation_token_ids = [
-                i for i, t in enumerate(vocabulary) if t.startswith("##")]
-        if continuation_token_ids is not None:
-            continuation_token_ids = _check_ids(
-                "continuation_token_ids", continuation_token_ids,
-                self.vocabulary_size)
+        continuation_token_ids = _continuation_ids(
+            vocabulary, continuation_token_ids, self.vocabulary_size)
         self.continuation_token_ids = continuation_token_ids
         if self.whole_word and not continuation_token_ids:
             raise invalid(
@@ -272,7 +301,30 @@ class MaskedLMMasker(SeededTransform):
             whole_word=self.whole_word,
             **self._options(),
         )
-        return {**passthrough(features), **outputs}
+        return self.format(features, outputs)
+
+    def format(self, features, outputs):
+        """The call's return value (see `form`) from the ops' outputs."""
+        if self.form == "features":
+            return {**passthrough(features), **outputs}
+        if "padding_mask" in features:
+            padding_mask = features["padding_mask"]
+        else:  # Unpacked input: padding by token value.
+            padding_mask = outputs["token_ids"] != self.pad_token_id
+        x = {"token_ids": outputs["token_ids"], "padding_mask": padding_mask,
+             "mask_positions": outputs["mask_positions"]}
+        if self.form == "electra":
+            # int32, not bool: under a `tf.distribute` strategy Keras'
+            # `fit` first averages a batch to build the model, and bool
+            # tensors cannot be averaged.
+            real = padding_mask_of(features, self.pad_token_id)
+            x.update(padding_mask=tf.cast(real, tf.int32),
+                     mask_weights=outputs["mask_weights"],
+                     original_token_ids=features["token_ids"])
+        if "document_ids" in features:
+            x["document_ids"] = features["document_ids"]
+        return keras.utils.pack_x_y_sample_weight(
+            x, outputs["mask_ids"], outputs["mask_weights"])
 
     def get_config(self):
         return {
@@ -287,4 +339,6 @@ class MaskedLMMasker(SeededTransform):
             "mask_selection_length": self.mask_selection_length,
             "whole_word": self.whole_word,
             "continuation_token_ids": self.continuation_token_ids,
+            "form": self.form,
+            "pad_token_id": self.pad_token_id,
         }

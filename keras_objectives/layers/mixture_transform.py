@@ -1,13 +1,13 @@
 """Sample one member objective per example, in one static output format."""
 
+import keras
 import tensorflow as tf
 
+from keras_objectives.api_export import deserialize
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.layers.seeded_transform import SeededTransform
 from keras_objectives.ops import random as kr
 from keras_objectives.utils import check_int
-
-_STREAM = 0x31C5  # The member choice; members draw their own noise.
 
 
 def to_prefix_format(x, y, sample_weight):
@@ -49,22 +49,24 @@ def to_prefix_format(x, y, sample_weight):
 
 @keras_objectives_export("keras_objectives.layers.MixtureTransform")
 class MixtureTransform(SeededTransform):
-    """Pick one member objective per example and run it.
+    """Pick one member transform per example and run it.
 
-    Every member runs on the batch (on the first `raw_length` tokens it
-    needs), its output is converted to the shared decoder-body format
-    (`to_prefix_format`), an optional mode token is prepended, and each
-    row keeps the output of the member drawn for it from
-    `(seed, epoch, example_id)`. Shapes stay static: every member emits
-    `sequence_length` positions.
+    Every member (the preprocessing layer of a member objective, which
+    returns `(x, y, sample_weight)`) runs on the batch, on the first
+    `raw_lengths[i]` tokens it needs; its output is converted to the
+    shared decoder-body format (`to_prefix_format`), an optional mode token
+    is prepended, and each row keeps the output of the member drawn for it
+    from `(seed, epoch, example_id)`. Shapes stay static: every member
+    emits `sequence_length` positions.
 
     Rates may follow a linear schedule: from `rates` at stream position 0
     to `final_rates` at `schedule_examples` (positions come from the
     pipeline's `stream_index` feature).
 
     Args:
-        members: list of member objective configs
-            (`{"class_name", "config"}`), each fully specified.
+        members: list of the members' preprocessing layers (or their
+            `keras.saving.serialize_keras_object` configs).
+        raw_lengths: list of ints, the packed tokens each member reads.
         rates: list of floats summing to 1.
         mode_token_ids: list of ints or `None`, prepended per member.
         sequence_length: int, the output length.
@@ -73,12 +75,14 @@ class MixtureTransform(SeededTransform):
             are reached.
     """
 
-    def __init__(self, members, rates, mode_token_ids, sequence_length,
-                 final_rates=None, schedule_examples=None, **kwargs):
+    def __init__(self, members, raw_lengths, rates, mode_token_ids,
+                 sequence_length, final_rates=None, schedule_examples=None,
+                 **kwargs):
         super().__init__(**kwargs)
-        from keras_objectives.objectives.registry import get
-
-        self.members = [dict(m) for m in members]
+        self.members = [m if isinstance(m, keras.layers.Layer)
+                        else deserialize(m) for m in members]
+        self.raw_lengths = [check_int("raw_lengths", n, minimum=1)
+                            for n in raw_lengths]
         self.rates = [float(r) for r in rates]
         self.mode_token_ids = list(mode_token_ids)
         self.sequence_length = check_int("sequence_length", sequence_length,
@@ -89,11 +93,11 @@ class MixtureTransform(SeededTransform):
             "schedule_examples", schedule_examples, minimum=1,
             allow_none=True,
         )
-        self._objectives = [get(m) for m in self.members]
 
     @property
     def raw_length(self):
-        return max(o.raw_length for o in self._objectives)
+        """The packed tokens a row must hold: the longest member's."""
+        return max(self.raw_lengths)
 
     def _rates(self, features, batch):
         start = tf.constant(self.rates, tf.float32)[None, :]
@@ -115,25 +119,26 @@ class MixtureTransform(SeededTransform):
     def transform(self, features, keys):
         batch = tf.shape(features["token_ids"])[0]
         outputs = []
-        for objective, mode_id in zip(self._objectives, self.mode_token_ids):
-            raw = objective.raw_length
+        members = zip(self.members, self.raw_lengths, self.mode_token_ids,
+                      strict=True)
+        for member, raw, mode_id in members:
             sliced = {
                 k: (v[:, :raw] if v.shape.rank == 2 else v)
                 for k, v in features.items()
             }
-            x, y, w = to_prefix_format(*objective(sliced))
+            x, y, w = to_prefix_format(*member(sliced))
             if mode_id is not None:
                 x, y, w = _prepend(x, y, w, mode_id)
             if x["token_ids"].shape[-1] != self.sequence_length:
                 raise ValueError(
-                    f"Mixture member {objective.name!r} emits "
+                    f"Mixture member {type(member).__name__} emits "
                     f"{x['token_ids'].shape[-1]} positions, not "
                     f"sequence_length={self.sequence_length}. Build members "
                     "with `Mixture`, which sizes them."
                 )
             outputs.append((x, y, w))
         cumulative = tf.cumsum(self._rates(features, batch), axis=-1)
-        u = kr.scalar_uniform(keys, stream=_STREAM)[:, None]
+        u = kr.scalar_uniform(keys, stream=kr.MIXTURE_MEMBER)[:, None]
         choice = tf.reduce_sum(
             tf.cast(u >= cumulative[:, :-1], tf.int32), axis=-1
         )
@@ -150,7 +155,9 @@ class MixtureTransform(SeededTransform):
     def get_config(self):
         return {
             **super().get_config(),
-            "members": self.members,
+            "members": [keras.saving.serialize_keras_object(m)
+                        for m in self.members],
+            "raw_lengths": self.raw_lengths,
             "rates": self.rates,
             "mode_token_ids": self.mode_token_ids,
             "sequence_length": self.sequence_length,

@@ -3,16 +3,17 @@
 import tensorflow as tf
 
 from keras_objectives.api_export import keras_objectives_export
-from keras_objectives.layers.seeded_transform import SeededTransform
+from keras_objectives.layers.inputs_targets_transform import (
+    InputsTargetsTransform,
+)
 from keras_objectives.layers.seeded_transform import padding_mask_of
 from keras_objectives.ops import prefix_lm
-from keras_objectives.utils import check_choice
 from keras_objectives.utils import check_int
 from keras_objectives.utils import invalid
 
 
 @keras_objectives_export("keras_objectives.layers.PrefixLMSplitter")
-class PrefixLMSplitter(SeededTransform):
+class PrefixLMSplitter(InputsTargetsTransform):
     """Split each row into a prefix (inputs) and a suffix (targets).
 
     T5's `prefix_lm` with its `random_prefix_noise_mask`: the split point
@@ -67,18 +68,14 @@ class PrefixLMSplitter(SeededTransform):
         decoder_start_token_id=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(pad_token_id=pad_token_id, form=form,
+                         decoder_start_token_id=decoder_start_token_id,
+                         **kwargs)
         self.eos_token_id = check_int("eos_token_id", eos_token_id, minimum=0)
-        self.pad_token_id = check_int("pad_token_id", pad_token_id, minimum=0)
-        self.form = check_choice("form", form, prefix_lm.FORMS)
         self.inputs_length = check_int("inputs_length", inputs_length,
                                        minimum=1, allow_none=True)
         self.targets_length = check_int("targets_length", targets_length,
                                         minimum=1, allow_none=True)
-        self.decoder_start_token_id = check_int(
-            "decoder_start_token_id", decoder_start_token_id, minimum=0,
-            allow_none=True,
-        )
 
     def transform(self, features, keys):
         token_ids = features["token_ids"]
@@ -92,11 +89,10 @@ class PrefixLMSplitter(SeededTransform):
         mask = padding_mask_of(features, self.pad_token_id)
         lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
         split = prefix_lm.random_prefix_lengths(keys, lengths)
-        start = self.decoder_start_token_id
-        start = self.pad_token_id if start is None else start
         if self.form == "decoder":
             row = tf.where(mask, token_ids, self.pad_token_id)
-            return prefix_lm.decoder_example(row, lengths, split, start)
+            return prefix_lm.decoder_example(row, lengths, split,
+                                             self.start_id)
         # A prefix has at most n - 1 tokens and a suffix n - 1, plus EOS.
         for name in ("inputs_length", "targets_length"):
             given = getattr(self, name)
@@ -110,17 +106,12 @@ class PrefixLMSplitter(SeededTransform):
             token_ids, lengths, split, self.eos_token_id, self.pad_token_id,
             self.inputs_length or width, self.targets_length or width,
         )
-        return prefix_lm.format_example(
-            self.form, *outputs, start_id=start, pad_id=self.pad_token_id
-        )
+        return self.format_example(*outputs)
 
     def get_config(self):
         return {
             **super().get_config(),
             "eos_token_id": self.eos_token_id,
-            "pad_token_id": self.pad_token_id,
-            "form": self.form,
             "inputs_length": self.inputs_length,
             "targets_length": self.targets_length,
-            "decoder_start_token_id": self.decoder_start_token_id,
         }

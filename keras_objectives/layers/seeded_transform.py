@@ -5,10 +5,12 @@ import random
 import keras
 import tensorflow as tf
 
+from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.ops import random as kr
 from keras_objectives.utils import check_int
 
 
+@keras_objectives_export("keras_objectives.layers.SeededTransform")
 class SeededTransform(keras.layers.Layer):
     """A stateless, seeded, tf.data-safe preprocessing layer.
 
@@ -114,8 +116,13 @@ class SeededTransform(keras.layers.Layer):
 
 
 def passthrough(features, exclude=()):
-    """Features a transform should forward unchanged (`document_ids`, ...)."""
-    skip = {"token_ids", "example_ids", "epoch", *exclude}
+    """Features a transform should forward unchanged (`document_ids`, ...).
+
+    The stream bookkeeping of `keras_objectives.data.make_dataset`
+    (`example_ids`, `epoch`, `stream_index`) keys the noise and is not
+    forwarded.
+    """
+    skip = {"token_ids", "example_ids", "epoch", "stream_index", *exclude}
     return {k: v for k, v in features.items() if k not in skip}
 
 

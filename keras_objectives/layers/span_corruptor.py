@@ -3,10 +3,12 @@
 import tensorflow as tf
 
 from keras_objectives.api_export import keras_objectives_export
-from keras_objectives.layers.seeded_transform import SeededTransform
+from keras_objectives.layers.inputs_targets_transform import (
+    InputsTargetsTransform,
+)
 from keras_objectives.layers.seeded_transform import padding_mask_of
-from keras_objectives.ops import prefix_lm
 from keras_objectives.ops import span_corruption as sc
+from keras_objectives.ops import span_lengths
 from keras_objectives.utils import check_choice
 from keras_objectives.utils import check_int
 from keras_objectives.utils import invalid
@@ -15,7 +17,7 @@ NOISE_MASKS = ("random_spans", "iid")
 
 
 @keras_objectives_export("keras_objectives.layers.SpanCorruptor")
-class SpanCorruptor(SeededTransform):
+class SpanCorruptor(InputsTargetsTransform):
     """Replace noise spans with unique sentinels; predict the spans (T5).
 
     T5's `span_corruption` (`noise_mask="random_spans"`) and
@@ -95,7 +97,9 @@ class SpanCorruptor(SeededTransform):
         decoder_start_token_id=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(pad_token_id=pad_token_id, form=form,
+                         decoder_start_token_id=decoder_start_token_id,
+                         **kwargs)
         self.sentinel_ids = [int(i) for i in (sentinel_ids or [])]
         if not self.sentinel_ids:
             raise invalid(
@@ -104,7 +108,6 @@ class SpanCorruptor(SeededTransform):
                 "(`keras_objectives.data.special_tokens.reserved_tokens`)",
             )
         self.eos_token_id = check_int("eos_token_id", eos_token_id, minimum=0)
-        self.pad_token_id = check_int("pad_token_id", pad_token_id, minimum=0)
         self.noise_mask = check_choice("noise_mask", noise_mask, NOISE_MASKS)
         if not 0.0 <= float(noise_density) < 1.0:
             raise invalid("noise_density", noise_density, "a float in [0, 1)")
@@ -114,17 +117,12 @@ class SpanCorruptor(SeededTransform):
                           "a float >= 1")
         self.mean_noise_span_length = float(mean_noise_span_length)
         self.random_roll = bool(random_roll)
-        self.form = check_choice("form", form, prefix_lm.FORMS)
         self.inputs_length = check_int("inputs_length", inputs_length,
                                        minimum=2, allow_none=True)
         self.targets_length = check_int("targets_length", targets_length,
                                         minimum=1, allow_none=True)
         self.sequence_length = check_int("sequence_length", sequence_length,
                                          minimum=3, allow_none=True)
-        self.decoder_start_token_id = check_int(
-            "decoder_start_token_id", decoder_start_token_id, minimum=0,
-            allow_none=True,
-        )
 
     def budget(self, raw_length):
         """Static `(inputs_length, targets_length, sequence_length)`.
@@ -139,9 +137,9 @@ class SpanCorruptor(SeededTransform):
             )
         iid = self.noise_mask == "iid"
         if iid:
-            need = sc.iid_budget(raw_length, self.noise_density)
+            need = span_lengths.iid_budget(raw_length, self.noise_density)
         else:
-            need = sc.span_budget(raw_length, self.noise_density,
+            need = span_lengths.span_budget(raw_length, self.noise_density,
                                   self.mean_noise_span_length,
                                   self.random_roll)
         if not iid and need["num_spans"] > len(self.sentinel_ids):
@@ -218,26 +216,18 @@ class SpanCorruptor(SeededTransform):
             token_ids, noise, lengths, self.sentinel_ids, self.eos_token_id,
             self.pad_token_id, inputs_length, targets_length,
         )
-        start = self.decoder_start_token_id
-        return prefix_lm.format_example(
-            self.form, *outputs, sequence_length=sequence_length,
-            start_id=self.pad_token_id if start is None else start,
-            pad_id=self.pad_token_id,
-        )
+        return self.format_example(*outputs, sequence_length=sequence_length)
 
     def get_config(self):
         return {
             **super().get_config(),
             "sentinel_ids": self.sentinel_ids,
             "eos_token_id": self.eos_token_id,
-            "pad_token_id": self.pad_token_id,
             "noise_mask": self.noise_mask,
             "noise_density": self.noise_density,
             "mean_noise_span_length": self.mean_noise_span_length,
             "random_roll": self.random_roll,
-            "form": self.form,
             "inputs_length": self.inputs_length,
             "targets_length": self.targets_length,
             "sequence_length": self.sequence_length,
-            "decoder_start_token_id": self.decoder_start_token_id,
         }

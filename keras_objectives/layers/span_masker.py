@@ -4,7 +4,6 @@ import math
 
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.layers.masked_lm_masker import MaskedLMMasker
-from keras_objectives.layers.seeded_transform import passthrough
 from keras_objectives.ops import masking
 from keras_objectives.utils import check_int
 from keras_objectives.utils import invalid
@@ -44,7 +43,7 @@ class SpanMasker(MaskedLMMasker):
             `mask_token_id`, `special_token_ids`, `selection_rate`,
             `mask_token_rate`, `random_token_rate`, `count_mode`,
             `mask_selection_length`, `whole_word`, `continuation_token_ids`,
-            `vocabulary`, `seed`, `dupe_factor`).
+            `vocabulary`, `form`, `pad_token_id`, `seed`, `dupe_factor`).
 
     Call arguments and returns: as `MaskedLMMasker`.
 
@@ -117,7 +116,7 @@ class SpanMasker(MaskedLMMasker):
                 self.continuation_token_ids if self.whole_word else None),
             **self._options(),
         )
-        return {**passthrough(features), **outputs}
+        return self.format(features, outputs)
 
     def get_config(self):
         return {

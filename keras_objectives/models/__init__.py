@@ -1,14 +1,10 @@
-"""The shared Transformer body, backbone adapters and the pre-trainer."""
+"""The shared Transformer body, backbone adapters and the pre-trainer.
 
-# ruff: noqa: F401
-from keras_objectives.models.attention_mask import compute_attention_mask
-from keras_objectives.models.attention_mask import compute_position_ids
-from keras_objectives.models.backbones import attention_modes
-from keras_objectives.models.backbones import backbone_outputs
-from keras_objectives.models.backbones import check_attention_mode
-from keras_objectives.models.backbones import check_vocabulary
-from keras_objectives.models.backbones import make_backbone
-from keras_objectives.models.backbones import required_inputs
-from keras_objectives.models.electra import ElectraGenerator
-from keras_objectives.models.pretrainer import Pretrainer
-from keras_objectives.models.transformer_body import TransformerBody
+The public names are the ones the modules export with
+`@keras_objectives_export("keras_objectives.models.Name")`: a new module
+needs no edit here.
+"""
+
+from keras_objectives.api_export import export_package
+
+__getattr__, __dir__ = export_package(__name__)

@@ -16,12 +16,14 @@ and always `padding[j]`, and `doc[i] == doc[j]` with document masking.
 import keras
 from keras import ops
 
+from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.utils import check_choice
 from keras_objectives.utils import check_int
 
 ATTENTION_MODES = ("bidirectional", "causal", "prefix")
 
 
+@keras_objectives_export("keras_objectives.models.compute_attention_mask")
 def compute_attention_mask(
     padding_mask,
     attention_mode="bidirectional",
@@ -88,6 +90,7 @@ def compute_attention_mask(
     return mask
 
 
+@keras_objectives_export("keras_objectives.models.compute_position_ids")
 def compute_position_ids(padding_mask, document_ids=None):
     """Position ids `[B, L]`, restarting at 0 in each document.
 

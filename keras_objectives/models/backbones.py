@@ -98,6 +98,7 @@ def _input_names(backbone):
     return ("token_ids",)
 
 
+@keras_objectives_export("keras_objectives.models.check_attention_mode")
 def check_attention_mode(backbone, attention_mode):
     """Raise a clear error unless `backbone` can run `attention_mode`."""
     modes = attention_modes(backbone)
@@ -334,7 +335,8 @@ def make_backbone(
     else:
         raise ValueError(
             "Invalid value received for argument `kind`. Expected 'body', "
-            f"'bert', 'gpt2', 't5', 'bart' or a keras-hub preset. Received: kind={kind!r}"
+            "'bert', 'gpt2', 't5', 'bart' or a keras-hub preset. "
+            f"Received: kind={kind!r}"
         )
     check_attention_mode(backbone, attention_mode)
     if document_masking and not getattr(backbone, "document_masking", False):

@@ -2,6 +2,7 @@
 
 import keras
 
+from keras_objectives.api_export import deserialize
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.models.transformer_body import select_inputs
 
@@ -26,8 +27,8 @@ class Pretrainer(keras.Model):
     Args:
         backbone: a `keras_hub.models.Backbone` (for example a
             `keras_objectives.models.TransformerBody`).
-        objective: a `keras_objectives.objectives.Objective`, or anything
-            `keras_objectives.objectives.get` accepts.
+        objective: a `keras_objectives.objectives.Objective`, or its
+            `keras.saving.serialize_keras_object` config.
         **kwargs: `keras.Model` arguments (`name`, ...).
 
     Examples:
@@ -57,9 +58,8 @@ class Pretrainer(keras.Model):
     """
 
     def __init__(self, backbone, objective, **kwargs):
-        from keras_objectives.objectives import get
-
-        objective = get(objective)
+        if isinstance(objective, dict):
+            objective = deserialize(objective)
         inputs, outputs = objective.build_graph(backbone)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         self.backbone = backbone
@@ -123,10 +123,8 @@ class Pretrainer(keras.Model):
         # Not the functional graph: the parts it is rebuilt from.
         return {
             "backbone": keras.layers.serialize(self.backbone),
-            "objective": {
-                "class_name": self._objective.name,
-                "config": self._objective.get_config(),
-            },
+            "objective": keras.saving.serialize_keras_object(
+                self._objective),
             "name": self.name,
             "trainable": self.trainable,
         }

@@ -3,6 +3,10 @@
 import keras
 
 from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.layers.causal_lm_shifter import CausalLMShifter
+from keras_objectives.layers.lm_head import LMHead
+from keras_objectives.models.backbones import backbone_outputs
+from keras_objectives.models.backbones import required_inputs
 from keras_objectives.objectives import flops
 from keras_objectives.objectives.objective import Objective
 from keras_objectives.objectives.registry import register
@@ -34,8 +38,8 @@ class CausalLM(Objective):
     >>> clm.raw_length
     5
     >>> x, y, w = clm({"token_ids": tf.constant([2, 111, 112, 111, 3])})
-    >>> x["token_ids"].numpy(), y.numpy()
-    (array([  2, 111, 112, 111], dtype=int32), array([111, 112, 111,   3], dtype=int32))
+    >>> x["token_ids"].numpy().tolist(), y.numpy().tolist()
+    ([2, 111, 112, 111], [111, 112, 111, 3])
 
     Reference:
         - [Radford et al., 2018](https://openai.com/research/language-unsupervised)
@@ -46,25 +50,19 @@ class CausalLM(Objective):
 
     def __init__(self, special_tokens, sequence_length=128, seed=0):
         super().__init__(special_tokens, sequence_length, seed)
-        from keras_objectives.layers.causal_lm_shifter import CausalLMShifter
+        self.set_preprocessor(self.make_layer())
 
-        self.shifter = CausalLMShifter(
-            pad_token_id=self.special_tokens.pad_id or 0, seed=seed
+    def make_layer(self):
+        """The transform: `CausalLMShifter` (`FillInTheMiddle` swaps it)."""
+        return CausalLMShifter(
+            pad_token_id=self.special_tokens.pad_id or 0, seed=self.seed
         )
-
-    @property
-    def preprocessor(self):
-        return self.shifter
 
     @property
     def raw_length(self):
         return self.sequence_length + 1
 
     def build_graph(self, backbone):
-        from keras_objectives.layers.lm_head import LMHead
-        from keras_objectives.models.backbones import backbone_outputs
-        from keras_objectives.models.backbones import required_inputs
-
         inputs = {
             name: keras.Input((None,), dtype="int32", name=name)
             for name in required_inputs(backbone, self.attention_mode)

@@ -3,10 +3,13 @@
 import warnings
 
 from keras_objectives.api_export import keras_objectives_export
-from keras_objectives.objectives import flops
-from keras_objectives.objectives.prefix_lm import InputsToTargets
+from keras_objectives.layers.bart_noiser import BARTNoiser
+from keras_objectives.objectives.inputs_to_targets import InputsToTargets
 from keras_objectives.objectives.registry import register
 from keras_objectives.utils import invalid
+
+# The tokens that end a sentence, for sentence permutation.
+SENTENCE_ENDS = (".", "!", "?")
 
 
 @keras_objectives_export("keras_objectives.objectives.Denoising")
@@ -24,7 +27,7 @@ class Denoising(InputsToTargets):
     `[SEP]`; these, padding and every special token are never corrupted.
     The targets are the whole original row.
 
-    Two forms (see `keras_objectives.objectives.prefix_lm.InputsToTargets`):
+    Two forms (see `keras_objectives.objectives.InputsToTargets`):
 
     * `form="decoder"` (default), on the shared body with
       `attention_mode="prefix"`: the stream `corrupted ++ original`,
@@ -47,8 +50,9 @@ class Denoising(InputsToTargets):
         seed: int, the data seed.
         form: `"decoder"` or `"encoder_decoder"`.
         sentence_end_ids: list of the ids that end a sentence (the
-            tokenizer's `.`, `!`, `?`). Without them each document is one
-            sentence and sentence permutation does nothing.
+            tokenizer's `.`, `!`, `?`; `bind_vocabulary` fills them in).
+            Without them each document is one sentence and sentence
+            permutation does nothing.
         infill_rate: float, share of tokens covered by infilled spans (0.3).
         poisson_lambda: float, mean span length (3.0).
         max_span_length: int or `None` (fairseq's truncation, 17 at 3.0).
@@ -81,6 +85,17 @@ class Denoising(InputsToTargets):
         - [Lewis et al., 2019](https://arxiv.org/abs/1910.13461)
     """
 
+    encoder_decoder_backbone = "bart"
+    sentence_scoring = "reconstruction_pll"
+    layer_arguments = (
+        ("sentence_end_ids", "sentence_end_token_ids"), "infill_rate",
+        "poisson_lambda", "max_span_length", "mask_rate", "delete_rate",
+        "rotate_rate", "permute_sentences_rate", "dupe_factor",
+    )
+    # BART text infilling: share of tokens masked, Poisson span length.
+    search_space = {"infill_rate": [0.15, 0.30, 0.50],
+                    "poisson_lambda": [1.0, 3.0]}
+
     def __init__(
         self,
         special_tokens,
@@ -98,8 +113,6 @@ class Denoising(InputsToTargets):
         dupe_factor=None,
     ):
         super().__init__(special_tokens, sequence_length, seed, form)
-        from keras_objectives.layers.bart_noiser import BARTNoiser
-
         st = self.special_tokens
         decoder = self.form == "decoder"
         self._raw_length = self.sequence_length // 2 if decoder else (
@@ -114,7 +127,7 @@ class Denoising(InputsToTargets):
             )
         self.inputs_length = self.targets_length = self._raw_length
         boundaries = [i for i in (st.bos_id, st.eos_id) if i is not None]
-        self.layer = BARTNoiser(
+        self.set_preprocessor(BARTNoiser(
             mask_token_id=st.require("mask_id"),
             pad_token_id=self.pad_id,
             special_token_ids=st.special_ids,
@@ -133,17 +146,7 @@ class Denoising(InputsToTargets):
             decoder_start_token_id=self.eos_id,
             seed=self.seed,
             dupe_factor=dupe_factor,
-        )
-        layer = self.layer
-        self.sentence_end_ids = layer.sentence_end_token_ids
-        self.infill_rate = layer.infill_rate
-        self.poisson_lambda = layer.poisson_lambda
-        self.max_span_length = layer.max_span_length
-        self.mask_rate = layer.mask_rate
-        self.delete_rate = layer.delete_rate
-        self.rotate_rate = layer.rotate_rate
-        self.permute_sentences_rate = layer.permute_sentences_rate
-        self.dupe_factor = dupe_factor
+        ))
         if self.permute_sentences_rate > 0 and not self.sentence_end_ids:
             warnings.warn(
                 "Denoising: `permute_sentences_rate` is "
@@ -152,7 +155,17 @@ class Denoising(InputsToTargets):
                 "permutation does nothing. Pass the ids of '.', '!', '?'.",
                 stacklevel=2,
             )
-        self.layer.budget(self._raw_length)
+        self.preprocessor.budget(self._raw_length)
+
+    @classmethod
+    def bind_vocabulary(cls, config, vocabulary):
+        """Sentence permutation gets the ids of `.`, `!` and `?`."""
+        if config.get("sentence_end_ids") is None:
+            config["sentence_end_ids"] = [
+                i for i, token in enumerate(vocabulary)
+                if token in SENTENCE_ENDS
+            ]
+        return config
 
     @property
     def raw_length(self):
@@ -161,56 +174,3 @@ class Denoising(InputsToTargets):
     def expected_targets_length(self):
         # BART reconstructs every token of the row.
         return self._raw_length
-
-    def accounting(self, dims, batch_size):
-        """Tokens, loss positions and training FLOPs of one step.
-
-        Decoder form: as `InputsToTargets` (every position goes through the
-        body and gets logits). Encoder-decoder form (`dims` of a
-        `BartBackbone`, both stacks, without the token and the two position
-        embeddings): the encoder and the decoder each run on
-        `sequence_length` positions; the decoder adds cross-attention over
-        the encoder output, and its stack has, per layer, one more
-        attention block with biases and its layer norm (`4 d^2 + 6 d`
-        parameters), which fixes the split of `dims.non_embedding_params`.
-        Logits only on the decoder side.
-        """
-        if self.form == "decoder":
-            return super().accounting(dims, batch_size)
-        d, layers, length = dims.hidden_dim, dims.num_layers, self._raw_length
-        extra = layers * (4 * d * d + 6 * d)
-        encoder_params = (dims.non_embedding_params - extra) // 2
-        side = flops.ModelDims(
-            layers, d, dims.intermediate_dim, dims.vocabulary_size, length,
-            encoder_params,
-        )
-        decoder = flops.ModelDims(
-            layers, d, dims.intermediate_dim, dims.vocabulary_size, length,
-            encoder_params + extra,
-        )
-        tokens = batch_size * length
-        cross = flops.attention_flops_per_token(side) * tokens
-        step = 3 * (
-            flops.forward_flops(side, tokens, 0)
-            + flops.forward_flops(decoder, tokens, tokens)
-            + cross
-        )
-        return {
-            "tokens_per_step": 2 * tokens,
-            "loss_positions_per_step": tokens,
-            "flops_per_step": float(step),
-        }
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "sentence_end_ids": self.sentence_end_ids,
-            "infill_rate": self.infill_rate,
-            "poisson_lambda": self.poisson_lambda,
-            "max_span_length": self.max_span_length,
-            "mask_rate": self.mask_rate,
-            "delete_rate": self.delete_rate,
-            "rotate_rate": self.rotate_rate,
-            "permute_sentences_rate": self.permute_sentences_rate,
-            "dupe_factor": self.dupe_factor,
-        }

@@ -1,6 +1,7 @@
 """Fill-in-the-middle: causal LM over rearranged documents."""
 
 from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.layers.fim_transform import FIMTransform
 from keras_objectives.objectives import flops
 from keras_objectives.objectives.causal_lm import CausalLM
 from keras_objectives.objectives.registry import register
@@ -72,6 +73,9 @@ class FillInTheMiddle(CausalLM):
         - [Bavarian et al., 2022](https://arxiv.org/abs/2207.14255)
     """
 
+    layer_arguments = ("fim_rate", "spm_rate", "dupe_factor")
+    search_space = {"fim_rate": [0.1, 0.5, 0.9]}
+
     def __init__(
         self,
         special_tokens,
@@ -82,9 +86,13 @@ class FillInTheMiddle(CausalLM):
         fim_level="document",
         dupe_factor=None,
     ):
+        self.fim_level = check_choice("fim_level", fim_level, LEVELS)
+        self._rates = dict(fim_rate=fim_rate, spm_rate=spm_rate,
+                           dupe_factor=dupe_factor)
         super().__init__(special_tokens, sequence_length, seed)
-        from keras_objectives.layers.fim_transform import FIMTransform
 
+    def make_layer(self):
+        """The transform: `FIMTransform` in its causal-LM form."""
         st = self.special_tokens
         missing = [t for t in ("[PRE]", "[MID]", "[SUF]")
                    if t not in st.fim_ids]
@@ -101,33 +109,20 @@ class FillInTheMiddle(CausalLM):
                 "at least 4 (3 positions go to the FIM tokens)",
                 "Raise `sequence_length`",
             )
-        self.fim_level = check_choice("fim_level", fim_level, LEVELS)
         boundaries = []
         if self.fim_level == "document":
             boundaries = [i for i in (st.bos_id, st.eos_id) if i is not None]
-        self.layer = FIMTransform(
+        return FIMTransform(
             prefix_token_id=st.fim_ids["[PRE]"],
             middle_token_id=st.fim_ids["[MID]"],
             suffix_token_id=st.fim_ids["[SUF]"],
             pad_token_id=st.pad_id or 0,
             document_boundary_token_ids=boundaries,
-            fim_rate=fim_rate,
-            spm_rate=spm_rate,
             output_length=self.sequence_length + 1,
             form="causal_lm",
             seed=self.seed,
-            dupe_factor=dupe_factor,
+            **self._rates,
         )
-        self.fim_rate = self.layer.fim_rate
-        self.spm_rate = self.layer.spm_rate
-        self.dupe_factor = dupe_factor
-
-    @property
-    def preprocessor(self):
-        return self.layer
-
-    def __call__(self, features):
-        return self.layer(features)
 
     @property
     def raw_length(self):
@@ -154,10 +149,4 @@ class FillInTheMiddle(CausalLM):
         }
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "fim_rate": self.fim_rate,
-            "spm_rate": self.spm_rate,
-            "fim_level": self.fim_level,
-            "dupe_factor": self.dupe_factor,
-        }
+        return {**super().get_config(), "fim_level": self.fim_level}

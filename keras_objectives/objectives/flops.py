@@ -149,3 +149,56 @@ def training_flops(dims, tokens, softmax_positions, extra_params=0):
     599808
     """
     return 3 * forward_flops(dims, tokens, softmax_positions, extra_params)
+
+
+# Per decoder layer, the parameters the decoder stack has beyond the
+# encoder's: the cross-attention block (4 d^2) and its layer norm, with
+# T5's scale only (d) or BART's biases and norm (6 d).
+DECODER_EXTRA_PARAMS = {
+    "t5": lambda d: 4 * d * d + d,
+    "bart": lambda d: 4 * d * d + 6 * d,
+}
+
+
+@keras_objectives_export(
+    "keras_objectives.objectives.flops.encoder_decoder_training_flops"
+)
+def encoder_decoder_training_flops(dims, batch_size, inputs_length,
+                                   targets_length, backbone="t5"):
+    """Tokens and training FLOPs of an encoder-decoder step.
+
+    `dims` covers both stacks (`ModelDims.from_backbone` of a T5 or BART
+    backbone). The decoder stack has, per layer, the parameters of
+    `DECODER_EXTRA_PARAMS[backbone]` more than the encoder; that fixes the
+    split of `dims.non_embedding_params` between the two. The encoder runs
+    on `inputs_length` positions, the decoder on `targets_length` with
+    self-attention over them and cross-attention over the inputs, and
+    logits only there.
+
+    Returns:
+        `(tokens, flops)`: the positions through either stack, and 3 x the
+        forward FLOPs.
+
+    Examples:
+
+    >>> dims = ModelDims(2, 32, 64, 100, 16, non_embedding_params=50_000)
+    >>> encoder_decoder_training_flops(dims, 2, 16, 8)
+    (48, 7799040)
+    """
+    d, layers = dims.hidden_dim, dims.num_layers
+    extra = layers * DECODER_EXTRA_PARAMS[backbone](d)
+    encoder_params = (dims.non_embedding_params - extra) // 2
+    encoder = ModelDims(layers, d, dims.intermediate_dim,
+                        dims.vocabulary_size, inputs_length, encoder_params)
+    decoder = ModelDims(layers, d, dims.intermediate_dim,
+                        dims.vocabulary_size, targets_length,
+                        encoder_params + extra)
+    in_tokens = batch_size * inputs_length
+    out_tokens = batch_size * targets_length
+    cross = attention_flops_per_token(encoder) * out_tokens
+    step = 3 * (
+        forward_flops(encoder, in_tokens, 0)
+        + forward_flops(decoder, out_tokens, out_tokens)
+        + cross
+    )
+    return in_tokens + out_tokens, step

@@ -3,7 +3,7 @@
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.objectives.registry import register
 from keras_objectives.objectives.span_corruption import SpanCorruption
-from keras_objectives.ops import span_corruption as sc
+from keras_objectives.ops import span_lengths
 
 
 @keras_objectives_export("keras_objectives.objectives.IIDDenoising")
@@ -62,6 +62,8 @@ class IIDDenoising(SpanCorruption):
     """
 
     noise_mask = "iid"
+    layer_arguments = ("noise_density",)
+    search_space = {"noise_density": [0.10, 0.15, 0.25, 0.50]}
 
     def __init__(
         self,
@@ -75,14 +77,9 @@ class IIDDenoising(SpanCorruption):
                          noise_density=noise_density)
 
     def budget(self, raw_length):
-        return sc.iid_budget(raw_length, self.noise_density)
+        return span_lengths.iid_budget(raw_length, self.noise_density)
 
     def expected_targets_length(self):
         # E[noise tokens] + E[runs] + EOS.
         n, p = self._raw_length, self.noise_density
         return n * p + p + (n - 1) * p * (1 - p) + 1
-
-    def get_config(self):
-        config = super().get_config()
-        del config["mean_noise_span_length"], config["random_roll"]
-        return config

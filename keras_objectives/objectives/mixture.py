@@ -1,8 +1,11 @@
 """Mixtures of objectives: UL2, hybrid CLM+MLM, and rate schedules."""
 
 from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.layers.mixture_transform import MixtureTransform
 from keras_objectives.objectives import flops
-from keras_objectives.objectives.prefix_lm import InputsToTargets
+from keras_objectives.objectives.inputs_to_targets import InputsToTargets
+from keras_objectives.objectives.registry import as_identifier
+from keras_objectives.objectives.registry import bind_vocabulary
 from keras_objectives.objectives.registry import get
 from keras_objectives.objectives.registry import get_class
 from keras_objectives.objectives.registry import register
@@ -12,13 +15,12 @@ from keras_objectives.utils import invalid
 
 
 def _as_config(identifier):
-    if isinstance(identifier, str):
-        return {"class_name": identifier, "config": {}}
-    if isinstance(identifier, dict) and "class_name" in identifier:
-        return {"class_name": identifier["class_name"],
-                "config": dict(identifier.get("config") or {})}
-    raise invalid("members", identifier,
-                  "objective names or {'class_name', 'config'} dicts")
+    try:
+        return as_identifier(identifier)
+    except ValueError:
+        raise invalid("members", identifier,
+                      "objective names or {'class_name', 'config'} dicts"
+                      ) from None
 
 
 def _check_rates(argument, rates, count):
@@ -79,8 +81,10 @@ class Mixture(InputsToTargets):
     ...                  members=["causal_lm", "masked_lm"],
     ...                  rates=[0.75, 0.25])
     >>> x, y, w = hybrid({"token_ids": tf.range(111, 128)})
-    >>> sorted(x), y.shape
-    (['mixture_ids', 'padding_mask', 'prefix_mask', 'token_ids'], TensorShape([16]))
+    >>> sorted(x)
+    ['mixture_ids', 'padding_mask', 'prefix_mask', 'token_ids']
+    >>> y.shape
+    TensorShape([16])
 
     Reference:
         - [Tay et al., 2022](https://arxiv.org/abs/2205.05131) (UL2)
@@ -88,12 +92,14 @@ class Mixture(InputsToTargets):
           (GPT-BERT)
     """
 
+    encoder_decoder_backbone = None  # One decoder body serves every member.
+    # Hybrid CLM:MLM ratios 1/16, 1/4, 1/2 (members causal_lm, masked_lm).
+    search_space = {"rates": [[0.9375, 0.0625], [0.75, 0.25], [0.5, 0.5]]}
+
     def __init__(self, special_tokens, sequence_length=128, seed=0,
                  members=("causal_lm", "masked_lm"), rates=None,
                  mode_tokens=None, final_rates=None, schedule_examples=None):
         super().__init__(special_tokens, sequence_length, seed, "decoder")
-        from keras_objectives.layers.mixture_transform import MixtureTransform
-
         members = [_as_config(m) for m in members]
         if not members:
             raise invalid("members", members, "at least one objective")
@@ -121,7 +127,7 @@ class Mixture(InputsToTargets):
             mode_ids.append(None if token is None
                             else self.special_tokens.mode_ids[token])
         self.members = []
-        for member, mode in zip(members, mode_ids):
+        for member, mode in zip(members, mode_ids, strict=True):
             cls = get_class(member["class_name"])
             if member["config"].get("form") == "encoder_decoder":
                 raise invalid(
@@ -137,19 +143,29 @@ class Mixture(InputsToTargets):
             }}
             self.members.append(member)
         self._objectives = [get(m) for m in self.members]
-        self.layer = MixtureTransform(
-            members=self.members,
+        self.set_preprocessor(MixtureTransform(
+            members=[o.preprocessor for o in self._objectives],
+            raw_lengths=[o.raw_length for o in self._objectives],
             rates=self.rates,
             mode_token_ids=mode_ids,
             sequence_length=self.sequence_length,
             final_rates=self.final_rates,
             schedule_examples=self.schedule_examples,
             seed=self.seed,
-        )
+        ))
 
     @property
     def raw_length(self):
-        return self.layer.raw_length
+        return self.preprocessor.raw_length
+
+    @classmethod
+    def bind_vocabulary(cls, config, vocabulary):
+        """Each member binds its own (`keras_objectives.objectives.
+        bind_vocabulary`)."""
+        if "members" in config:
+            config["members"] = [bind_vocabulary(m, vocabulary)
+                                 for m in config["members"]]
+        return config
 
     @classmethod
     def linear_schedule(cls, special_tokens, sequence_length, seed,
@@ -174,7 +190,8 @@ class Mixture(InputsToTargets):
 
     def expected_targets_length(self):
         total = 0.0
-        for rate, objective in zip(self.rates, self._objectives):
+        for rate, objective in zip(self.rates, self._objectives,
+                                   strict=True):
             one = objective.accounting(_UNIT_DIMS, 1)
             total += rate * one["loss_positions_per_step"]
         return total
@@ -212,7 +229,7 @@ class Mixture(InputsToTargets):
 # Accounting of loss positions does not depend on model dims.
 _UNIT_DIMS = flops.ModelDims(1, 8, 32, 128, 128, 1000)
 
-# UL2's seven denoisers (Tay et al., 2022, Table / REFERENCE.md).
+# UL2's seven denoisers (Tay et al., 2022; docs/objectives/mixture.md).
 UL2_DENOISERS = (
     # (mode token, mean span, corruption rate)
     ("[NLU]", 3.0, 0.15),
@@ -245,6 +262,9 @@ class UL2(Mixture):
     Reference:
         - [Tay et al., 2022](https://arxiv.org/abs/2205.05131)
     """
+
+    sentence_scoring = "denoising_pll"  # Every denoiser is span corruption.
+    search_space = {}
 
     def __init__(self, special_tokens, sequence_length=128, seed=0,
                  rates=None, **kwargs):

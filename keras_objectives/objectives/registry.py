@@ -1,15 +1,33 @@
-"""Look objectives up by name or by `{"class_name", "config"}`."""
+"""The registry: the single list of objectives, by name.
 
-import importlib
-import pkgutil
+Every module of `keras_objectives.objectives` is imported on first use, and
+importing a module registers its objectives, so a new objective is one new
+file; an objective defined elsewhere (a recipe, a test, a user package) is
+registered by importing it. Whatever iterates objectives (the XLA test, the
+input-pipeline benchmark, the docs index, tuning) iterates `names()`.
+"""
+
+import keras
+
+from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.api_export import load_package
+from keras_objectives.objectives.objective import Objective
 
 _REGISTRY = {}
 
-_LOADED = []
 
-
+@keras_objectives_export("keras_objectives.objectives.register")
 def register(name):
-    """Class decorator: register an `Objective` subclass under `name`."""
+    """Class decorator: register an `Objective` subclass under `name`.
+
+    Args:
+        name: str, the name recipes and `get` use (`"masked_lm"`). The
+            class gets it as `cls.name`, and is registered for Keras
+            serialization as `"objectives>{name}"` (unless an export
+            decorator names it), so a `Pretrainer` holding it saves and
+            loads. `docs/contributing.md` walks through adding an
+            objective.
+    """
 
     def decorator(cls):
         old = _REGISTRY.get(name)
@@ -24,33 +42,31 @@ def register(name):
             )
         cls.name = name
         _REGISTRY[name] = cls
-        return cls
+        return keras.saving.register_keras_serializable(
+            package="objectives", name=name)(cls)
 
     return decorator
 
 
 def _load_all():
-    """Import every module of this package once; importing registers.
-
-    So a new objective is one new file, and `get("span_corruption")` works
-    after `import keras_objectives.objectives` alone.
-    """
-    if _LOADED:
-        return
-    import keras_objectives.objectives as package
-
-    for info in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{package.__name__}.{info.name}")
-    _LOADED.append(True)
+    load_package("keras_objectives.objectives")
 
 
+@keras_objectives_export("keras_objectives.objectives.names")
 def names():
     """The registered objective names, sorted."""
     _load_all()
     return sorted(_REGISTRY)
 
 
+@keras_objectives_export("keras_objectives.objectives.get_class")
 def get_class(name):
+    """The `Objective` class registered as `name` (or of class `name`).
+
+    Raises:
+        ValueError: `name` is not registered; the message lists the
+            registered names.
+    """
     _load_all()
     if name not in _REGISTRY:
         by_class = {c.__name__: c for c in _REGISTRY.values()}
@@ -65,6 +81,47 @@ def get_class(name):
     return _REGISTRY[name]
 
 
+def as_identifier(identifier):
+    """`{"class_name": name, "config": dict}` of a name or identifier dict."""
+    if isinstance(identifier, str):
+        return {"class_name": identifier, "config": {}}
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        return {"class_name": identifier["class_name"],
+                "config": dict(identifier.get("config") or {})}
+    raise ValueError(
+        "Invalid value received for argument `objective`. Expected a "
+        "registered name or a dict `{'class_name': ..., 'config': {...}}`."
+        f" Received: objective={identifier!r}"
+    )
+
+
+@keras_objectives_export("keras_objectives.objectives.bind_vocabulary")
+def bind_vocabulary(identifier, vocabulary):
+    """An identifier with the arguments its objective derives from text.
+
+    Calls the objective class's `bind_vocabulary` hook (whole-word masking
+    needs the ids of `##` pieces, BART's sentence permutation the ids of
+    `. ! ?`, a mixture binds its members). Values the recipe sets are kept.
+
+    Args:
+        identifier: a registered name or `{"class_name", "config"}`.
+        vocabulary: list of token strings, indexed by id.
+
+    Returns:
+        `{"class_name": name, "config": {...}}`.
+
+    Examples:
+
+    >>> bind_vocabulary("span_masking", ["[PAD]", "a", "##b"])["config"]
+    {'continuation_token_ids': [2]}
+    """
+    identifier = as_identifier(identifier)
+    cls = get_class(identifier["class_name"])
+    config = cls.bind_vocabulary(identifier["config"], list(vocabulary))
+    return {**identifier, "config": config}
+
+
+@keras_objectives_export("keras_objectives.objectives.get")
 def get(identifier, **runtime_kwargs):
     """Build an objective from a name, a config dict or an instance.
 
@@ -78,19 +135,8 @@ def get(identifier, **runtime_kwargs):
     Returns:
         An `Objective` instance.
     """
-    from keras_objectives.objectives.objective import Objective
-
     if isinstance(identifier, Objective):
         return identifier
-    if isinstance(identifier, str):
-        cls, config = get_class(identifier), {}
-    elif isinstance(identifier, dict) and "class_name" in identifier:
-        cls = get_class(identifier["class_name"])
-        config = dict(identifier.get("config") or {})
-    else:
-        raise ValueError(
-            "Invalid value received for argument `objective`. Expected a "
-            "registered name or a dict `{'class_name': ..., 'config': {...}}`."
-            f" Received: objective={identifier!r}"
-        )
-    return cls(**{**runtime_kwargs, **config})
+    identifier = as_identifier(identifier)
+    cls = get_class(identifier["class_name"])
+    return cls(**{**runtime_kwargs, **identifier["config"]})

@@ -2,14 +2,21 @@
 
 import keras
 import keras_hub
-import tensorflow as tf
 from keras import ops
 
 from keras_objectives.api_export import keras_objectives_export
-from keras_objectives.layers.seeded_transform import padding_mask_of
+from keras_objectives.layers.discriminator_head import DiscriminatorHead
+from keras_objectives.models.backbones import backbone_outputs
+from keras_objectives.models.backbones import check_attention_mode
+from keras_objectives.models.electra import ElectraGenerator
+from keras_objectives.models.electra_functions import generator_dims
+from keras_objectives.models.electra_functions import generator_parameters
+from keras_objectives.models.electra_functions import scale_for_replicas
+from keras_objectives.models.electra_functions import selected_positions
+from keras_objectives.models.electra_functions import weighted_mean
 from keras_objectives.objectives import flops
-from keras_objectives.objectives.objective import Objective
 from keras_objectives.objectives.registry import register
+from keras_objectives.objectives.token_masking import TokenMasking
 from keras_objectives.utils import check_choice
 from keras_objectives.utils import check_int
 from keras_objectives.utils import invalid
@@ -19,7 +26,7 @@ DISC_LOSS_ON = ("all", "masked")
 
 @keras_objectives_export("keras_objectives.objectives.ReplacedTokenDetection")
 @register("replaced_token_detection")
-class ReplacedTokenDetection(Objective):
+class ReplacedTokenDetection(TokenMasking):
     """ELECTRA: replaced-token detection with a jointly trained generator.
 
     Data side (stateless, seeded per example): MLM masking with ELECTRA's
@@ -95,8 +102,10 @@ class ReplacedTokenDetection(Objective):
         - [Clark et al., 2020](https://arxiv.org/abs/2003.10555)
     """  # noqa: E501
 
-    attention_mode = "bidirectional"
-    architecture = "encoder"
+    masker_form = "electra"
+    sentence_scoring = "masked_pll"  # With the generator's MLM head.
+    # ELECTRA Figure 3: generators 1/4-1/2 the discriminator's width.
+    search_space = {"generator_size_ratio": [0.25, 0.5, 1.0]}
 
     def __init__(
         self,
@@ -119,14 +128,8 @@ class ReplacedTokenDetection(Objective):
         disc_loss_on="all",
         replace_mlm=False,
     ):
-        super().__init__(special_tokens, sequence_length, seed)
-        from keras_objectives.layers.masked_lm_masker import MaskedLMMasker
-
-        st = self.special_tokens
-        self.masker = MaskedLMMasker(
-            vocabulary_size=st.vocabulary_size,
-            mask_token_id=st.require("mask_id"),
-            special_token_ids=st.special_ids,
+        super().__init__(
+            special_tokens, sequence_length, seed,
             selection_rate=selection_rate,
             mask_token_rate=mask_token_rate,
             random_token_rate=random_token_rate,
@@ -134,18 +137,8 @@ class ReplacedTokenDetection(Objective):
             mask_selection_length=mask_selection_length,
             whole_word=whole_word,
             continuation_token_ids=continuation_token_ids,
-            seed=seed,
             dupe_factor=dupe_factor,
         )
-        self.selection_rate = self.masker.selection_rate
-        self.mask_token_rate = self.masker.mask_token_rate
-        self.random_token_rate = self.masker.random_token_rate
-        self.count_mode = self.masker.count_mode
-        self.mask_selection_length = mask_selection_length
-        self.whole_word = whole_word
-        self.continuation_token_ids = continuation_token_ids
-        self.dupe_factor = dupe_factor
-
         ratio = _float("generator_size_ratio", generator_size_ratio)
         if not 0.0 < ratio <= 1.0:
             raise invalid(
@@ -171,40 +164,23 @@ class ReplacedTokenDetection(Objective):
             raise invalid("replace_mlm", replace_mlm, "a bool")
         self.replace_mlm = replace_mlm
 
-    # --- data side -------------------------------------------------------
-    @property
-    def preprocessor(self):
-        return self.masker
+    def scoring_model(self, model):
+        """The generator's MLM logits (the discriminator has no MLM head).
 
-    def __call__(self, features):
-        if not isinstance(features, dict):
-            features = {"token_ids": features}
-        features = dict(features)
-        features["token_ids"] = tf.convert_to_tensor(features["token_ids"])
-        out = self.masker(features)
-        padding_mask = padding_mask_of(features, self.special_tokens.pad_id)
-        x = {
-            "token_ids": out["token_ids"],
-            # int32, not bool: under a `tf.distribute` strategy Keras'
-            # `fit` first averages a batch to build the model, and bool
-            # tensors cannot be averaged.
-            "padding_mask": tf.cast(padding_mask, tf.int32),
-            "mask_positions": out["mask_positions"],
-            "mask_weights": out["mask_weights"],
-            "original_token_ids": tf.cast(features["token_ids"], tf.int32),
-        }
-        if "document_ids" in out:
-            x["document_ids"] = out["document_ids"]
-        return keras.utils.pack_x_y_sample_weight(
-            x, out["mask_ids"], out["mask_weights"]
-        )
+        `None` for a model without its `generator` layer.
+        """
+        try:
+            generator = model.get_layer("generator")
+        except ValueError:
+            return None
+        inputs = {n: keras.Input((None,), dtype=t.dtype, name=n)
+                  for n, t in model.input.items()}
+        return keras.Model(inputs, generator(inputs)["logits"])
 
     # --- model side ------------------------------------------------------
     def generator_dims(self, num_layers, num_heads, hidden_dim,
                        intermediate_dim):
         """The generator's sizes for a body of these sizes."""
-        from keras_objectives.models.electra import generator_dims
-
         return generator_dims(
             num_layers, num_heads, hidden_dim, intermediate_dim,
             size_ratio=self.generator_size_ratio,
@@ -212,11 +188,6 @@ class ReplacedTokenDetection(Objective):
         )
 
     def build_graph(self, backbone):
-        from keras_objectives.layers.discriminator_head import DiscriminatorHead
-        from keras_objectives.models.backbones import backbone_outputs
-        from keras_objectives.models.backbones import check_attention_mode
-        from keras_objectives.models.electra import ElectraGenerator
-
         check_attention_mode(backbone, self.attention_mode)
         documents = bool(getattr(backbone, "document_masking", False)
                          or getattr(backbone, "reset_position_ids", False))
@@ -274,30 +245,28 @@ class ReplacedTokenDetection(Objective):
         return None  # Updated in `compute_loss` (layer `rtd_metrics`).
 
     def compute_loss(self, model, x, y, y_pred, sample_weight):
-        from keras_objectives.models.electra import selected_positions
-
         trackers = model.get_layer("rtd_metrics")
         weights = x["mask_weights"] if sample_weight is None else sample_weight
         weights = ops.cast(weights, "float32")
         gen_logits = ops.cast(y_pred["generator_logits"], "float32")
-        gen_loss = _weighted_mean(
+        gen_loss = weighted_mean(
             keras.losses.sparse_categorical_crossentropy(
                 y, gen_logits, from_logits=True), weights)
         trackers.generator_loss.update_state(gen_loss)
         trackers.generator_accuracy.update_state(y, gen_logits, weights)
         padding = ops.cast(x["padding_mask"], "float32")
         labels = ops.cast(y_pred["discriminator_labels"], "float32")
-        trackers.replaced_fraction.update_state(_weighted_mean(labels,
+        trackers.replaced_fraction.update_state(weighted_mean(labels,
                                                                padding))
         if self.replace_mlm:
             logits = ops.cast(y_pred["mlm_logits"], "float32")
-            main_loss = _weighted_mean(
+            main_loss = weighted_mean(
                 keras.losses.sparse_categorical_crossentropy(
                     y, logits, from_logits=True), weights)
             trackers.mlm_loss.update_state(main_loss)
             trackers.mlm_accuracy.update_state(y, logits, weights)
             total = self.gen_weight * gen_loss + main_loss
-            return _scale_for_replicas(total)
+            return scale_for_replicas(total)
         logits = ops.cast(y_pred["discriminator_logits"], "float32")
         disc_weights = padding
         if self.disc_loss_on == "masked":
@@ -307,13 +276,13 @@ class ReplacedTokenDetection(Objective):
         per_token = keras.losses.binary_crossentropy(
             ops.expand_dims(labels, -1), ops.expand_dims(logits, -1),
             from_logits=True)
-        disc_loss = _weighted_mean(per_token, disc_weights)
+        disc_loss = weighted_mean(per_token, disc_weights)
         trackers.discriminator_loss.update_state(disc_loss)
         trackers.discriminator_accuracy.update_state(labels, logits,
                                                      disc_weights)
         trackers.discriminator_auc.update_state(labels, logits, disc_weights)
         total = self.gen_weight * gen_loss + self.disc_weight * disc_loss
-        return _scale_for_replicas(total)
+        return scale_for_replicas(total)
 
     # --- compute accounting ----------------------------------------------
     def accounting(self, dims, batch_size):
@@ -329,11 +298,9 @@ class ReplacedTokenDetection(Objective):
         expected selected ones; the generator's masked positions are a
         subset of those and are not counted twice.
         """
-        from keras_objectives.models.electra import generator_parameters
-
         length = self.sequence_length
         tokens = batch_size * length
-        slots = batch_size * self.masker.selection_length(length)
+        slots = batch_size * self.selection_length()
         d, vocab = dims.hidden_dim, dims.vocabulary_size
         step = flops.training_flops(dims, tokens=tokens, softmax_positions=0)
         if self.replace_mlm:
@@ -368,14 +335,6 @@ class ReplacedTokenDetection(Objective):
     def get_config(self):
         return {
             **super().get_config(),
-            "selection_rate": self.selection_rate,
-            "mask_token_rate": self.mask_token_rate,
-            "random_token_rate": self.random_token_rate,
-            "count_mode": self.count_mode,
-            "mask_selection_length": self.mask_selection_length,
-            "whole_word": self.whole_word,
-            "continuation_token_ids": self.continuation_token_ids,
-            "dupe_factor": self.dupe_factor,
             "generator_size_ratio": self.generator_size_ratio,
             "generator_num_layers": self.generator_num_layers,
             "temperature": self.temperature,
@@ -397,7 +356,8 @@ class _Trackers(keras.layers.Layer):
     def __init__(self, replace_mlm=False, **kwargs):
         super().__init__(**kwargs)
         self.replace_mlm = replace_mlm
-        mean, sparse = keras.metrics.Mean, keras.metrics.SparseCategoricalAccuracy
+        mean = keras.metrics.Mean
+        sparse = keras.metrics.SparseCategoricalAccuracy
         self.generator_loss = mean(name="generator_loss")
         self.generator_accuracy = sparse(name="generator_accuracy")
         self.replaced_fraction = mean(name="replaced_fraction")
@@ -416,23 +376,6 @@ class _Trackers(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "replace_mlm": self.replace_mlm}
-
-
-def _weighted_mean(values, weights):
-    """`sum(values * weights) / sum(weights)`, 0 when there is no weight."""
-    weights = ops.cast(weights, values.dtype)
-    return ops.divide_no_nan(ops.sum(values * weights), ops.sum(weights))
-
-
-def _scale_for_replicas(loss):
-    """Divide by the replicas in sync, as `keras.losses.Loss` does."""
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        if replicas > 1:
-            loss = loss / replicas
-    return loss
 
 
 def _float(argument, value, minimum=None):

@@ -1,9 +1,11 @@
 """T5 span corruption: predict the spans hidden behind unique sentinels."""
 
 from keras_objectives.api_export import keras_objectives_export
-from keras_objectives.objectives.prefix_lm import InputsToTargets
+from keras_objectives.layers.span_corruptor import SpanCorruptor
+from keras_objectives.objectives.inputs_to_targets import InputsToTargets
 from keras_objectives.objectives.registry import register
 from keras_objectives.ops import span_corruption as sc
+from keras_objectives.ops import span_lengths
 from keras_objectives.utils import invalid
 
 
@@ -84,6 +86,14 @@ class SpanCorruption(InputsToTargets):
     """
 
     noise_mask = "random_spans"
+    layer_arguments = ("noise_density", "mean_noise_span_length",
+                       "random_roll")
+    sentence_scoring = "denoising_pll"  # T5-style PLL, both forms.
+    # T5 Tables 7-8: corruption rate and mean span length.
+    search_space = {
+        "noise_density": [0.10, 0.15, 0.25, 0.50],
+        "mean_noise_span_length": [2.0, 3.0, 5.0, 10.0],
+    }
 
     def __init__(
         self,
@@ -96,8 +106,6 @@ class SpanCorruption(InputsToTargets):
         random_roll=False,
     ):
         super().__init__(special_tokens, sequence_length, seed, form)
-        from keras_objectives.layers.span_corruptor import SpanCorruptor
-
         self.noise_density = float(noise_density)
         self.mean_noise_span_length = float(mean_noise_span_length)
         self.random_roll = bool(random_roll)
@@ -114,7 +122,7 @@ class SpanCorruption(InputsToTargets):
         if not decoder:
             self.inputs_length = self.sequence_length
         self.targets_length = need["targets_length"]
-        self.layer = SpanCorruptor(
+        self.set_preprocessor(SpanCorruptor(
             sentinel_ids=self.special_tokens.sentinel_ids,
             eos_token_id=self.eos_id,
             pad_token_id=self.pad_id,
@@ -127,13 +135,13 @@ class SpanCorruption(InputsToTargets):
             targets_length=None if decoder else self.targets_length,
             sequence_length=self.sequence_length if decoder else None,
             seed=self.seed,
-        )
+        ))
         # Every budget check (sentinels included) before training.
-        self.layer.budget(self._raw_length)
+        self.preprocessor.budget(self._raw_length)
 
     def budget(self, raw_length):
         """Static lengths of rows of `raw_length` tokens (see `ops`)."""
-        return sc.span_budget(raw_length, self.noise_density,
+        return span_lengths.span_budget(raw_length, self.noise_density,
                               self.mean_noise_span_length, self.random_roll)
 
     def _fit(self):
@@ -163,10 +171,3 @@ class SpanCorruption(InputsToTargets):
         wrap = (num_noise - num_spans) / n if self.random_roll else 0.0
         return num_noise + num_spans + 1 + wrap
 
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "noise_density": self.noise_density,
-            "mean_noise_span_length": self.mean_noise_span_length,
-            "random_roll": self.random_roll,
-        }

@@ -4,7 +4,8 @@ Every function works on batched `[B, R]` tensors with a static `R`, draws
 its randomness from `keras_objectives.ops.random` with per-row `keys`, and
 has no Python loop over tokens: positions move by `argsort` on integer keys
 and tokens are deleted or inserted by sorting "events" on their output keys
-(`compact_by_key`), so everything runs under XLA.
+(`compact_by_key`), so everything runs under XLA. The row helpers they
+share with the other ops live in `keras_objectives.ops.segments`.
 
 The pieces, in the order `bart_noise` applies them:
 
@@ -25,39 +26,15 @@ import math
 import tensorflow as tf
 
 from keras_objectives.ops import random as kr
+from keras_objectives.ops.segments import is_any_of
+from keras_objectives.ops.segments import positions
+from keras_objectives.ops.segments import segment_first_and_length
+from keras_objectives.ops.segments import segment_ids as _segment_ids
+from keras_objectives.ops.segments import shift_left
+from keras_objectives.ops.segments import shift_right
+from keras_objectives.ops.segments import take
 
 _BIG = 2**30
-# Streams: a distinct integer per independent random use.
-_PERMUTE, _ROTATE, _SPANS, _TOKENS = 10, 20, 30, 40
-
-
-def is_any_of(token_ids, ids):
-    """Bool mask of `token_ids` equal to any of the Python ints `ids`."""
-    ids = [int(i) for i in (ids or ())]
-    if not ids:
-        return tf.zeros_like(token_ids, tf.bool)
-    ids = tf.constant(ids, token_ids.dtype)
-    return tf.reduce_any(token_ids[..., None] == ids, axis=-1)
-
-
-def shift_right(x, fill):
-    """`x[:, i - 1]` with `fill` at `i = 0`, for `[B, R]` bool or int."""
-    first = tf.fill([tf.shape(x)[0], 1], tf.constant(fill, x.dtype))
-    return tf.concat([first, x[:, :-1]], axis=1)
-
-
-def _shift_left(x, fill):
-    last = tf.fill([tf.shape(x)[0], 1], tf.constant(fill, x.dtype))
-    return tf.concat([x[:, 1:], last], axis=1)
-
-
-def _positions(x):
-    length = x.shape[-1]
-    return tf.broadcast_to(tf.range(length), tf.shape(x))
-
-
-def _take(x, index):
-    return tf.gather(x, index, batch_dims=1)
 
 
 def _round(x):
@@ -116,48 +93,6 @@ def poisson_span_lengths(
     return tf.reduce_sum(tf.cast(u[..., None] >= cdf, tf.int32), axis=-1)
 
 
-def document_segments(
-    token_ids, padding_mask, boundary_ids=(), document_ids=None
-):
-    """Movable positions and segment starts of each row.
-
-    A segment is a maximal run of real, non-boundary tokens of one document
-    (the `document_ids` change starts a new one). Each boundary token and
-    each padding position is a segment of its own and never moves.
-
-    Returns:
-        `(movable, segment_start)`, two bool `[B, R]` tensors.
-
-    Examples:
-
-    >>> tokens = tf.constant([[2, 20, 21, 3, 22, 3, 0]])
-    >>> movable, start = document_segments(tokens, tokens != 0, [2, 3])
-    >>> movable.numpy().astype(int).tolist()
-    [[0, 1, 1, 0, 1, 0, 0]]
-    >>> start.numpy().astype(int).tolist()
-    [[1, 1, 0, 1, 1, 1, 1]]
-    """
-    real = tf.cast(padding_mask, tf.bool)
-    movable = real & ~is_any_of(token_ids, boundary_ids)
-    start = movable & ~shift_right(movable, False)
-    if document_ids is not None:
-        document_ids = tf.cast(document_ids, tf.int32)
-        start |= movable & (document_ids != shift_right(document_ids, -1))
-    return movable, start | ~movable
-
-
-def _segment_first_and_length(segment_start):
-    """Per position: first position and length of its segment."""
-    length = segment_start.shape[-1]
-    pos = _positions(segment_start)
-    starts = tf.sort(tf.where(segment_start, pos, length + pos), axis=-1)
-    starts = tf.minimum(starts, length)
-    starts = tf.concat([starts, tf.fill([tf.shape(pos)[0], 1], length)], 1)
-    segment_ids = tf.cumsum(tf.cast(segment_start, tf.int32), axis=-1) - 1
-    first = _take(starts, segment_ids)
-    return first, _take(starts, segment_ids + 1) - first
-
-
 def sentence_permutation(
     keys, token_ids, movable, segment_start, sentence_end_ids=(), rate=1.0
 ):
@@ -173,6 +108,7 @@ def sentence_permutation(
     Examples:
 
     >>> tokens = tf.constant([[2, 20, 5, 21, 22, 5, 23, 5, 3]])
+    >>> from keras_objectives.ops.segments import document_segments
     >>> movable, start = document_segments(tokens, tokens != 0, [2, 3])
     >>> order = sentence_permutation(
     ...     kr.example_keys(0, 0, [1]), tokens, movable, start, [5])
@@ -185,15 +121,15 @@ def sentence_permutation(
             "Invalid value received for argument `token_ids`. Expected a "
             f"sequence length below 46341. Received: length={length}."
         )
-    segment_ids = tf.cumsum(tf.cast(segment_start, tf.int32), axis=-1) - 1
+    segment_ids = _segment_ids(segment_start)
     end = movable & is_any_of(token_ids, sentence_end_ids)
-    brk = end & ~_shift_left(end, False)
+    brk = end & ~shift_left(end, False)
     sentence_start = segment_start | shift_right(brk, False)
     sentence_ids = tf.cumsum(tf.cast(sentence_start, tf.int32), axis=-1) - 1
-    u = _take(kr.uniform(keys, length, _PERMUTE), segment_ids)
+    u = take(kr.uniform(keys, length, kr.SENTENCE_SHUFFLE), segment_ids)
     shuffle = movable & (u < rate)
-    perm = kr.permutation(keys, length, _PERMUTE + 1)
-    rank = tf.where(shuffle, _take(perm, sentence_ids), sentence_ids)
+    perm = kr.permutation(keys, length, kr.SENTENCE_ORDER)
+    rank = tf.where(shuffle, take(perm, sentence_ids), sentence_ids)
     return tf.argsort(segment_ids * length + rank, axis=-1, stable=True)
 
 
@@ -209,6 +145,7 @@ def document_rotation(keys, movable, segment_start, rate=0.0):
     Examples:
 
     >>> tokens = tf.constant([[2, 20, 21, 22, 23, 3]])
+    >>> from keras_objectives.ops.segments import document_segments
     >>> movable, start = document_segments(tokens, tokens != 0, [2, 3])
     >>> order = document_rotation(
     ...     kr.example_keys(0, 0, [0]), movable, start, rate=1.0)
@@ -216,11 +153,11 @@ def document_rotation(keys, movable, segment_start, rate=0.0):
     [[2, 21, 22, 23, 20, 3]]
     """
     length = movable.shape[-1]
-    pos = _positions(movable)
-    first, size = _segment_first_and_length(segment_start)
-    segment_ids = tf.cumsum(tf.cast(segment_start, tf.int32), axis=-1) - 1
-    u = _take(kr.uniform(keys, length, _ROTATE), segment_ids)
-    v = _take(kr.uniform(keys, length, _ROTATE + 1), segment_ids)
+    pos = positions(movable)
+    first, size = segment_first_and_length(segment_start)
+    segment_ids = _segment_ids(segment_start)
+    u = take(kr.uniform(keys, length, kr.ROTATE), segment_ids)
+    v = take(kr.uniform(keys, length, kr.ROTATE_OFFSET), segment_ids)
     size = tf.maximum(size, 1)
     offset = tf.minimum(
         tf.cast(v * tf.cast(size, tf.float32), tf.int32), size - 1
@@ -269,7 +206,7 @@ def infilling_spans(
     n = tf.reduce_sum(tf.cast(eligible, tf.int32), axis=-1)
     num_noise = tf.minimum(_round(rate * tf.cast(n, tf.float32)), n)
     lengths = poisson_span_lengths(
-        keys, max_spans, poisson_lambda, max_span_length, _SPANS
+        keys, max_spans, poisson_lambda, max_span_length, kr.INFILL_LENGTHS
     )
     total = tf.cumsum(lengths, axis=-1)
     num_full = tf.reduce_sum(
@@ -288,7 +225,7 @@ def infilling_spans(
     # Items: n - num_noise untouched tokens and num_spans spans.
     num_items = (n - num_noise)[:, None] + num_spans
     item = tf.range(length + max_spans)[None, :]
-    scores = kr.uniform(keys, length + max_spans, _SPANS + 1)
+    scores = kr.uniform(keys, length + max_spans, kr.INFILL_PLACES)
     scores = tf.where(item < num_items, scores, 2.0)
     chosen = tf.argsort(scores, axis=-1)
     chosen = tf.where(item < num_spans, chosen, _BIG)
@@ -314,20 +251,20 @@ def infilling_spans(
     compact = tf.maximum(
         tf.cumsum(tf.cast(eligible, tf.int32), axis=-1) - 1, 0
     )
-    noise_mask = eligible & (_take(covered[:, :length], compact) > 0)
-    span_start = eligible & (_take(first[:, :length], compact) > 0)
+    noise_mask = eligible & (take(covered[:, :length], compact) > 0)
+    span_start = eligible & (take(first[:, :length], compact) > 0)
 
     # Compact index -> position, for the insertion points.
-    pos = _positions(eligible)
+    pos = positions(eligible)
     where_eligible = tf.sort(tf.where(eligible, pos, length + pos), axis=-1)
-    at = _take(where_eligible, tf.clip_by_value(starts, 0, length - 1))
-    after_last = _take(where_eligible, tf.maximum(n - 1, 0)[:, None]) + 1
+    at = take(where_eligible, tf.clip_by_value(starts, 0, length - 1))
+    after_last = take(where_eligible, tf.maximum(n - 1, 0)[:, None]) + 1
     at = tf.where(starts >= n[:, None], after_last, at)
     insert_positions = tf.where(valid & (lengths == 0), at, -1)
     return noise_mask, span_start, insert_positions
 
 
-def select_tokens(keys, available, n, rates, stream=_TOKENS):
+def select_tokens(keys, available, n, rates, stream=kr.TOKEN_SELECTION):
     """Disjoint uniform subsets of `available`, `round(rate * n)` each.
 
     Counts are cut to what is available, in the order of `rates`.
@@ -363,37 +300,4 @@ def select_tokens(keys, available, n, rates, stream=_TOKENS):
         )
         low += count
     return masks
-
-
-def compact_by_key(values, sort_keys, valid, length, pad_value):
-    """Keep `valid` entries, order them by `sort_keys`, pad to `length`.
-
-    The dense replacement for deleting and inserting tokens: every kept
-    token and every inserted one is an event with an integer output key;
-    a stable `argsort` lays them out. Events past `length` are dropped.
-
-    Returns:
-        `(values, padding_mask)` of shape `[B, length]`.
-
-    Examples:
-
-    >>> values = tf.constant([[7, 8, 9, 4]])
-    >>> keys = tf.constant([[1, 3, 5, 2]])  # the 4 goes between 7 and 8
-    >>> valid = tf.constant([[True, False, True, True]])
-    >>> out, mask = compact_by_key(values, keys, valid, 4, 0)
-    >>> out.numpy().tolist(), mask.numpy().tolist()
-    ([[7, 4, 9, 0]], [[True, True, True, False]])
-    """
-    if values.shape[-1] < length:
-        pad = length - values.shape[-1]
-        values = tf.pad(values, [[0, 0], [0, pad]])
-        sort_keys = tf.pad(sort_keys, [[0, 0], [0, pad]])
-        valid = tf.pad(valid, [[0, 0], [0, pad]])
-    order = tf.argsort(
-        tf.where(valid, sort_keys, _BIG), axis=-1, stable=True
-    )[:, :length]
-    count = tf.reduce_sum(tf.cast(valid, tf.int32), axis=-1)
-    mask = tf.range(length)[None, :] < count[:, None]
-    out = tf.where(mask, _take(values, order), tf.cast(pad_value, values.dtype))
-    return out, mask
 

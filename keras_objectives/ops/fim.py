@@ -19,14 +19,12 @@ to Fill in the Middle](https://arxiv.org/abs/2207.14255).
 import tensorflow as tf
 
 from keras_objectives.ops import random as kr
-from keras_objectives.ops.denoising import compact_by_key
-from keras_objectives.ops.denoising import document_segments
-
-_FIM, _SPM, _CUTS = 50, 51, 52
-
-
-def _take(x, index):
-    return tf.gather(x, index, batch_dims=1)
+from keras_objectives.ops.segments import compact_by_key
+from keras_objectives.ops.segments import document_segments
+from keras_objectives.ops.segments import positions
+from keras_objectives.ops.segments import segment_first_and_length
+from keras_objectives.ops.segments import segment_ids as _segment_ids
+from keras_objectives.ops.segments import take
 
 
 def fim_rearrange(
@@ -93,27 +91,23 @@ def fim_rearrange(
     output_length = output_length or length + 3
     token_ids = tf.cast(token_ids, tf.int32)
     real = tf.cast(padding_mask, tf.bool)
-    pos = tf.broadcast_to(tf.range(length), tf.shape(token_ids))
+    pos = positions(token_ids)
     movable, segment_start = document_segments(
         token_ids, real, document_boundary_ids, document_ids
     )
-    segment_ids = tf.cumsum(tf.cast(segment_start, tf.int32), axis=-1) - 1
+    segment_ids = _segment_ids(segment_start)
 
     def per_segment(stream):
-        return _take(kr.uniform(keys, length, stream), segment_ids)
+        return take(kr.uniform(keys, length, stream), segment_ids)
 
     # First position and size of each movable segment.
-    pos_in = tf.where(segment_start, pos, length + pos)
-    starts = tf.minimum(tf.sort(pos_in, axis=-1), length)
-    starts = tf.concat([starts, tf.fill([tf.shape(pos)[0], 1], length)], 1)
-    first = _take(starts, segment_ids)
-    size = _take(starts, segment_ids + 1) - first
+    first, size = segment_first_and_length(segment_start)
 
-    fim = movable & (per_segment(_FIM) < fim_rate)
-    spm = fim & (per_segment(_SPM) < spm_rate)
+    fim = movable & (per_segment(kr.FIM_DOCUMENT) < fim_rate)
+    spm = fim & (per_segment(kr.FIM_SPM) < spm_rate)
     n1 = tf.cast(size + 1, tf.float32)
-    cut_a = tf.minimum(tf.cast(per_segment(_CUTS) * n1, tf.int32), size)
-    cut_b = tf.minimum(tf.cast(per_segment(_CUTS + 1) * n1, tf.int32), size)
+    cut_a = tf.minimum(tf.cast(per_segment(kr.FIM_CUT_A) * n1, tf.int32), size)
+    cut_b = tf.minimum(tf.cast(per_segment(kr.FIM_CUT_B) * n1, tf.int32), size)
     a, b = tf.minimum(cut_a, cut_b), tf.maximum(cut_a, cut_b)
 
     k = pos - first
@@ -134,36 +128,34 @@ def fim_rearrange(
         tf.where(spm, 1, 1 + a),
         tf.where(spm, 2 + size - b, 2 + a + size - b),
     ]
-    sentinel_keys = [first + shift + s for s in sentinel_slots]
-    sentinel_valid = segment_start & fim
-    ids = (prefix_id, suffix_id, middle_id)
-    out, out_mask = compact_by_key(
-        tf.concat([token_ids] + [tf.fill(tf.shape(pos), i) for i in ids], 1),
-        tf.concat([token_key] + sentinel_keys, 1),
-        tf.concat([real] + [sentinel_valid] * 3, 1),
-        output_length,
-        pad_id,
+    result = _layout(
+        token_ids, real, document_ids, token_key,
+        [first + shift + s for s in sentinel_slots], segment_start & fim,
+        (prefix_id, suffix_id, middle_id), output_length, pad_id,
     )
-    result = {
-        "token_ids": out,
-        "padding_mask": out_mask,
-        "fim_mask": fim,
-        "spm_mask": spm,
-        "prefix_mask": is_prefix,
-        "middle_mask": is_middle,
-        "suffix_mask": is_suffix,
-    }
+    result.update(fim_mask=fim, spm_mask=spm, prefix_mask=is_prefix,
+                  middle_mask=is_middle, suffix_mask=is_suffix)
+    return result
+
+
+def _layout(token_ids, real, document_ids, token_key, sentinel_keys,
+            sentinel_valid, sentinel_ids, output_length, pad_id):
+    """Tokens at `token_key` and the three sentinels of each rearranged
+    document at `sentinel_keys`, laid out by one `compact_by_key`."""
+    pos = tf.shape(token_ids)
+    keys = tf.concat([token_key] + sentinel_keys, 1)
+    valid = tf.concat([real] + [sentinel_valid] * 3, 1)
+    out, out_mask = compact_by_key(
+        tf.concat([token_ids] + [tf.fill(pos, i) for i in sentinel_ids], 1),
+        keys, valid, output_length, pad_id,
+    )
+    result = {"token_ids": out, "padding_mask": out_mask}
     if document_ids is not None:
         # Sentinels belong to their document; padding copies the input's
         # last document id.
         document_ids = tf.cast(document_ids, tf.int32)
-        out_ids, _ = compact_by_key(
-            tf.concat([document_ids] * 4, 1),
-            tf.concat([token_key] + sentinel_keys, 1),
-            tf.concat([real] + [sentinel_valid] * 3, 1),
-            output_length,
-            0,
-        )
+        out_ids, _ = compact_by_key(tf.concat([document_ids] * 4, 1), keys,
+                                    valid, output_length, 0)
         result["document_ids"] = tf.where(
             out_mask, out_ids, document_ids[:, -1:]
         )

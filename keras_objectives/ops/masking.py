@@ -27,12 +27,9 @@ import tensorflow as tf
 from keras_objectives.ops import random as kr
 from keras_objectives.ops import selection
 
-DECISION_STREAM = 21
-RANDOM_ID_STREAM = 22
-
 
 def geometric_span_lengths(keys, num_spans, p=0.2, max_length=10,
-                           stream=selection.SPAN_LENGTH_STREAM):
+                           stream=kr.SPAN_LENGTH):
     """Span lengths ~ Geometric(p) truncated to `[1, max_length]`.
 
     SpanBERT renormalizes the geometric over `1..max_length` (mean 3.80 at
@@ -93,7 +90,7 @@ def select_spans(keys, eligible, starts, rate, count_mode,
     num_words = ordinal[:, -1]
     n = tf.reduce_sum(tf.cast(eligible, tf.int32), -1)
     if count_mode == "bernoulli":
-        draws = selection.uniform24(keys, length, selection.COUNT_STREAM) < (
+        draws = selection.uniform24(keys, length, kr.SELECTION_COUNT) < (
             selection.rate_threshold(rate))
         budget = tf.reduce_sum(tf.cast(eligible & draws, tf.int32), -1)
         budget = tf.minimum(budget, mask_selection_length)
@@ -103,7 +100,7 @@ def select_spans(keys, eligible, starts, rate, count_mode,
 
     sizes = geometric_span_lengths(keys, spans, p, max_span_length)
     anchors = kr.randint(keys, spans, tf.maximum(num_words, 1)[:, None],
-                         selection.SPAN_ANCHOR_STREAM)
+                         kr.SPAN_ANCHOR)
     begin = selection.first_at_least(ordinal, anchors + 1)
     word_end = selection.first_at_least(ordinal, anchors + sizes + 1)
     gaps = selection.running_count(tf.logical_not(eligible))
@@ -166,7 +163,7 @@ def _allowed(vocabulary_size, special, random_token_rate):
     return allowed
 
 
-def random_ids(keys, length, allowed, stream=RANDOM_ID_STREAM):
+def random_ids(keys, length, allowed, stream=kr.RANDOM_ID):
     """`[B, length]` ids drawn uniformly from the static list `allowed`."""
     index = kr.randint(keys, length, len(allowed), stream)
     if allowed[-1] - allowed[0] + 1 == len(allowed):  # one contiguous run
@@ -219,10 +216,10 @@ def corrupt(keys, token_ids, selected, mask_selection_length, allowed,
     # position: a few hashes instead of `L`.
     if unit_ids is None:
         decision = selection.uniform24(keys, mask_selection_length,
-                                       DECISION_STREAM)
+                                       kr.MASK_DECISION)
     else:
         decision = tf.gather(
-            selection.uniform24(keys, num_units, DECISION_STREAM),
+            selection.uniform24(keys, num_units, kr.MASK_DECISION),
             tf.gather(unit_ids, positions, batch_dims=1), batch_dims=1)
     new = ids
     if to_random > to_mask:

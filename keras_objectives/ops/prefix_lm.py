@@ -22,8 +22,7 @@ on bool tensors.
 import tensorflow as tf
 
 from keras_objectives.ops import random as kr
-
-PREFIX_STREAM = 111
+from keras_objectives.ops.segments import shift_right
 
 
 def random_prefix_lengths(keys, lengths):
@@ -49,7 +48,7 @@ def random_prefix_lengths(keys, lengths):
     lengths = tf.cast(lengths, tf.int32)
     high = tf.maximum(lengths - 1, 0)
     low = tf.minimum(high, 1)
-    draw = kr.randint(keys, 1, (high - low + 1)[:, None], PREFIX_STREAM)
+    draw = kr.randint(keys, 1, (high - low + 1)[:, None], kr.PREFIX_SPLIT)
     return low + draw[:, 0]
 
 
@@ -80,12 +79,6 @@ def split_prefix(token_ids, lengths, prefix_lengths, eos_id, pad_id,
                                   inputs_length)
     targets, targets_lengths = take(prefix, lengths - prefix, targets_length)
     return inputs, inputs_lengths, targets, targets_lengths
-
-
-def shift_right(token_ids, start_id):
-    """Prepend `start_id` and drop the last position (decoder inputs)."""
-    start = tf.fill([tf.shape(token_ids)[0], 1], tf.cast(start_id, tf.int32))
-    return tf.concat([start, tf.cast(token_ids[:, :-1], tf.int32)], 1)
 
 
 def concatenate(inputs, inputs_lengths, targets, targets_lengths, width,

@@ -12,11 +12,45 @@ Every random draw in the data path is a pure function of
 * everything is plain dense TF ops, so it runs under XLA and on TPU hosts.
 
 `stream` separates independent uses inside one transform (selection scores,
-80/10/10 decisions, random replacement ids, ...): pass a different small
-integer for each.
+80/10/10 decisions, random replacement ids, ...). Every op takes its stream
+ids from the one table below, so a reader sees them all in one place. An id
+may repeat across transforms that never share a key, never within one, and
+the values are part of every golden output: add new ids, never renumber.
 """
 
 import tensorflow as tf
+
+# --- The random-stream ids of every op ----------------------------------
+# ops.selection (MaskedLMMasker, SpanMasker).
+SELECTION_PRIORITY = 11  # Priority order of the eligible tokens (words).
+SELECTION_COUNT = 12  # prob_round's coin, bernoulli's draws.
+SPAN_LENGTH = 13  # SpanBERT's geometric span lengths.
+SPAN_ANCHOR = 14  # SpanBERT's span anchors.
+# ops.masking (MaskedLMMasker, SpanMasker).
+MASK_DECISION = 21  # The 80/10/10 decision per token (word, span).
+RANDOM_ID = 22  # The random replacement id.
+# ops.denoising (BARTNoiser).
+SENTENCE_SHUFFLE = 10  # Is a document's sentence order shuffled?
+SENTENCE_ORDER = 11  # The permutation of its sentences.
+ROTATE = 20  # Is a document rotated?
+ROTATE_OFFSET = 21  # Its new first token.
+INFILL_LENGTHS = 30  # Poisson span lengths of text infilling.
+INFILL_PLACES = 31  # Where the infilled spans go.
+TOKEN_SELECTION = 40  # Token masking and deletion.
+# ops.fim (FIMTransform).
+FIM_DOCUMENT = 50  # Is a document rearranged?
+FIM_SPM = 51  # In SPM rather than PSM?
+FIM_CUT_A = 52  # The two cut points.
+FIM_CUT_B = 53
+# ops.span_corruption (SpanCorruptor).
+NOISE_SEGMENTS = 101  # T5's random partition of the noise tokens...
+NONNOISE_SEGMENTS = 102  # ... and of the other tokens.
+SPAN_ROLL = 103  # The random roll of the mask.
+IID_NOISE = 104  # iid denoising's per-token draw.
+# ops.prefix_lm (PrefixLMSplitter).
+PREFIX_SPLIT = 111  # The split point of prefix LM.
+# layers.MixtureTransform.
+MIXTURE_MEMBER = 0x31C5  # The member drawn per example.
 
 _M1 = 0x7FEB352D
 _M2 = 0x846CA68B

@@ -7,12 +7,10 @@ Pure TF on batched `[B, L]` tensors with per-row uint32 `keys` (see
 * `select_words`: whole words, found from WordPiece `##` continuation
   pieces (BERT whole-word masking).
 
-SpanBERT's spans (`keras_objectives.ops.masking.select_spans`) reuse the
-eligibility, word and count helpers of this module.
-
-Every unit (token or word) gets a random 30-bit priority that is unique in
-its row (random high bits, the unit's index in the low bits). A row keeps
-its highest-priority units whose total size fits its token budget: one
+SpanBERT's spans (`ops.masking.select_spans`) reuse its helpers. Every unit
+(token or word) gets a random 30-bit priority that is unique in its row
+(random high bits, the unit's index in the low bits). A row keeps its
+highest-priority units whose total size fits its token budget: one
 threshold per row, found by bisection on the priority value
 (`budget_threshold`). A threshold over distinct random priorities selects a
 uniformly random subset of exactly the budgeted size, with no sort and no
@@ -42,12 +40,6 @@ from keras_objectives.ops import random as kr
 
 COUNT_MODES = ("bernoulli", "exact_ceil", "exact_round", "prob_round")
 
-# Independent random streams (see `keras_objectives.ops.random`).
-PRIORITY_STREAM = 11
-COUNT_STREAM = 12
-SPAN_LENGTH_STREAM = 13
-SPAN_ANCHOR_STREAM = 14
-
 _ONE = 1 << 24  # uniforms have 24 bits: u < rate  <=>  u24 < ceil(rate * 2^24)
 
 
@@ -70,7 +62,7 @@ def _index_bits(length):
     return max(1, (int(length) - 1).bit_length())
 
 
-def priorities(keys, length, stream=PRIORITY_STREAM):
+def priorities(keys, length, stream=kr.SELECTION_PRIORITY):
     """Random int32 priorities in `[0, 2^30)`, distinct within a row.
 
     The high `30 - ceil(log2(length))` bits are random (23 at length 128),
@@ -272,7 +264,7 @@ def selection_count(keys, num_eligible, rate, count_mode, max_count):
     elif count_mode == "exact_round":
         k = tf.where((n > 0) & (rate > 0), tf.maximum(tf.round(x), 1.0), 0.0)
     elif count_mode == "prob_round":
-        u = tf.cast(kr.scalar_uniform(keys, COUNT_STREAM), tf.float64)
+        u = tf.cast(kr.scalar_uniform(keys, kr.SELECTION_COUNT), tf.float64)
         k = tf.floor(x + u)
     else:
         raise ValueError(f"count_mode={count_mode!r} has no exact count")
@@ -377,7 +369,7 @@ def _select_words(keys, eligible, starts, rate, count_mode,
         below = tf.where(values < threshold[:, None], values, -1)
         crossing = tf.reduce_max(below, axis=-1)
         pieces = _count(tf.equal(values, crossing[:, None]))
-        coin = kr.scalar_uniform(keys, COUNT_STREAM)
+        coin = kr.scalar_uniform(keys, kr.SELECTION_COUNT)
         take = ((crossing >= 0) & (before + pieces <= size)
                 & (coin * tf.cast(pieces, tf.float32)
                    < expected - tf.cast(before, tf.float32)))

@@ -3,7 +3,7 @@
 `ObjectiveHyperModel` builds the shared body and an objective's head from
 a trial's hyperparameters, pre-trains under a fixed budget and returns the
 linear-probe dev accuracy (`probe_accuracy`), never pre-training loss
-(METHOD.md). `run_search(recipe, workdir)` is `keras-objectives tune`:
+(docs/methodology.md). `run_search(recipe, workdir)` is `keras-objectives tune`:
 a RandomSearch, Hyperband or BayesianOptimization that resumes, then a
 report. See docs/tuning.md.
 
@@ -11,8 +11,8 @@ keras-tuner is an optional extra (`pip install keras-objectives[tuner]`);
 the search spaces and the report import without it.
 """
 
-from keras_objectives.tuner.spaces import SEARCH_SPACES  # noqa: F401  # noqa: F401
-from keras_objectives.tuner.spaces import SHARED_SPACE  # noqa: F401  # noqa: F401
+from keras_objectives.tuner.spaces import SHARED_SPACE  # noqa: F401
+from keras_objectives.tuner.spaces import search_spaces  # noqa: F401
 from keras_objectives.tuner.spaces import tunable_hyperparameters  # noqa: F401
 
 INSTALL_HINT = ("keras_objectives.tuner needs keras-tuner. Install it with "

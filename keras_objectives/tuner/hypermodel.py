@@ -9,7 +9,7 @@ fixed budget (FLOPs or tokens become steps through the objective's own
 `accounting`, so objectives get equal compute, not equal steps), and
 returns the frozen-feature linear probe's dev accuracy as
 `probe_accuracy`. Pre-training loss is never the score: it is not
-comparable across objectives or mask rates (METHOD.md).
+comparable across objectives or mask rates (docs/methodology.md).
 """
 
 import copy
@@ -62,7 +62,7 @@ class ObjectiveHyperModel(keras_tuner.HyperModel):
             kept fixed) to choose from; default `[config["objective"]]`.
         space: restrictions of the search space, see
             `keras_objectives.tuner.spaces.resolve_space`; default the
-            objectives' `SEARCH_SPACES` and `SHARED_SPACE`.
+            objectives' own `search_space` and `SHARED_SPACE`.
         budget: `{"flops": x}`, `{"tokens": x}` or `{"steps": x}` per
             execution; default `{"steps": config["training"]["steps"]}`.
         task: the probe task: `"book_attribution"` (built in), a

@@ -4,9 +4,11 @@ Every registered objective is tunable through its constructor arguments
 (`masked_lm`'s `selection_rate`, `span_corruption`'s `noise_density`...),
 except the run-time ones every arm shares (`special_tokens`,
 `sequence_length`, `seed`) and the token-id lists the corpus fills in.
-`SHARED_SPACE` holds what every objective is tuned over alike (METHOD.md:
-"tune lightly and symmetrically": the same small learning-rate grid for
-every objective); `SEARCH_SPACES` is each objective's default space.
+`SHARED_SPACE` holds what every objective is tuned over alike
+(docs/methodology.md: "tune lightly and symmetrically": the same small
+learning-rate grid for every objective); each objective declares its own
+default space on its class (`Objective.search_space`; `search_spaces()`
+lists them).
 
 A space entry ("spec") is one of:
 
@@ -35,33 +37,29 @@ OBJECTIVE = "objective"  # The name of the hp.Choice over objectives.
 
 # Tuned for every objective alike (run-config field -> spec).
 SHARED_SPACE = {
-    # METHOD.md: the same small grid, for example 3 learning rates.
+    # docs/methodology.md: the same small grid, e.g. 3 learning rates.
     "learning_rate": [2.5e-4, 5e-4, 1e-3],
 }
 SHARED_FIELDS = {"learning_rate": ("training", "learning_rate")}
 
-# Objective name -> {constructor argument: spec}. Objectives absent here
-# (causal_lm, prefix_lm, ul2) are tuned over the shared space only.
-SEARCH_SPACES = {
-    # METHOD.md's mask-rate sweep; Wettig et al.: larger models like more.
-    "masked_lm": {"selection_rate": [0.10, 0.15, 0.25, 0.40, 0.60]},
-    # T5 Tables 7-8: corruption rate and mean span length.
-    "span_corruption": {
-        "noise_density": [0.10, 0.15, 0.25, 0.50],
-        "mean_noise_span_length": [2.0, 3.0, 5.0, 10.0],
-    },
-    "iid_denoising": {"noise_density": [0.10, 0.15, 0.25, 0.50]},
-    # SpanBERT: span lengths ~ Geometric(p), mean about 1/p (p=0.2: 3.8).
-    "span_masking": {"geometric_p": [0.1, 0.2, 0.3]},
-    # BART text infilling: share of tokens masked, Poisson span length.
-    "denoising": {"infill_rate": [0.15, 0.30, 0.50],
-                  "poisson_lambda": [1.0, 3.0]},
-    # ELECTRA Figure 3: generators 1/4-1/2 the discriminator's width.
-    "replaced_token_detection": {"generator_size_ratio": [0.25, 0.5, 1.0]},
-    # Hybrid CLM:MLM ratios 1/16, 1/4, 1/2 (members causal_lm, masked_lm).
-    "mixture": {"rates": [[0.9375, 0.0625], [0.75, 0.25], [0.5, 0.5]]},
-    "fill_in_the_middle": {"fim_rate": [0.1, 0.5, 0.9]},
-}
+
+
+def search_space(name):
+    """The default space of objective `name`: its class's `search_space`.
+    """
+    return dict(registry.get_class(name).search_space)
+
+
+def search_spaces():
+    """`{name: default space}` of every registered objective that has one.
+
+    Examples:
+
+    >>> search_spaces()["masked_lm"]
+    {'selection_rate': [0.1, 0.15, 0.25, 0.4, 0.6]}
+    """
+    return {name: search_space(name) for name in registry.names()
+            if search_space(name)}
 
 # Constructor arguments that are never tuned: shared by every arm, or token
 # ids the corpus fills in.
@@ -225,7 +223,7 @@ def resolve_space(objectives, space=None):
     space = dict(space or {})
     shared = {k: _normalize_spec(v, k) for k, v in SHARED_SPACE.items()}
     per = {name: {arg: _normalize_spec(spec, f"{name}/{arg}")
-                  for arg, spec in SEARCH_SPACES.get(name, {}).items()
+                  for arg, spec in search_space(name).items()
                   if arg not in fixed}
            for name, fixed in objectives.items()}
     for key, value in space.items():
@@ -240,8 +238,9 @@ def resolve_space(objectives, space=None):
             for argument, spec in value.items():
                 if argument in SHARED_SPACE:
                     raise _error(
-                        f"`{argument}` is shared by every objective (METHOD."
-                        "md: tune symmetrically); give it at the top level: "
+                        f"`{argument}` is shared by every objective (docs/"
+                        "methodology.md: tune symmetrically); give it at the "
+                        "top level: "
                         f"space={{'{argument}': ...}}.")
                 if argument not in tunable:
                     raise _error(

@@ -36,13 +36,14 @@ def test_features_dtypes_static_shapes_and_gathered_rows():
     ds = make_dataset(packed, batch_size=5, seed=3, num_epochs=1)
     spec = ds.element_spec
     assert set(spec) == {"token_ids", "padding_mask", "document_ids",
-                         "example_ids", "epoch"}
+                         "example_ids", "epoch", "stream_index"}
     for name, dtype, shape in [
         ("token_ids", tf.int32, [5, LENGTH]),
         ("padding_mask", tf.bool, [5, LENGTH]),
         ("document_ids", tf.int32, [5, LENGTH]),
         ("example_ids", tf.int64, [5]),
         ("epoch", tf.int64, [5]),
+        ("stream_index", tf.int64, [5]),
     ]:
         assert spec[name].dtype == dtype
         assert spec[name].shape.as_list() == shape
@@ -202,3 +203,13 @@ def test_errors():
         make_dataset({"token_ids": packed["token_ids"]}, 4, seed=0)
     with pytest.raises(ValueError, match="document_ids of shape"):
         make_dataset(dict(packed, document_ids=np.zeros([10, 3])), 4, seed=0)
+
+
+def test_stream_index_is_the_global_position_after_a_resume():
+    packed = _packed()
+    batches = _take(make_dataset(packed, 4, seed=1, start_example=8), 3)
+    np.testing.assert_array_equal(
+        np.concatenate([b["stream_index"] for b in batches]),
+        np.arange(8, 20))
+    for b in batches:  # epoch and row follow from the position.
+        np.testing.assert_array_equal(b["epoch"], b["stream_index"] // 37)

@@ -88,7 +88,8 @@ def test_arms_without_a_next_token_distribution_are_skipped():
         assert result["perplexity"] is None
         assert result["bits_per_byte"] is None
         assert objective.name in result["reason"]
-    assert next_token_reason(Stub("prefix_lm", "prefix")) is None
+    assert next_token_reason(Stub("prefix_lm", "prefix",
+                                  defines_next_token=True)) is None
     assert next_token_reason(Stub("x", "prefix",
                                   defines_next_token=True)) is None
     assert next_token_reason(Stub("y", "causal",

@@ -124,7 +124,8 @@ def test_masked_pll_masks_one_position_at_a_time():
 
 def test_masked_pll_scoring_prefers_originals():
     corpus = toy_corpus([successor_text(60)])
-    objective = Stub("masked_lm", "bidirectional", "encoder")
+    objective = Stub("masked_lm", "bidirectional", "encoder",
+                     sentence_scoring="masked_pll")
     model = successor_mlm()
     assert scoring_kind(model, objective) == ("masked_pll", None)
     result = evaluate_minimal_pairs(model, objective, corpus, num_pairs=30)
@@ -133,7 +134,8 @@ def test_masked_pll_scoring_prefers_originals():
 
 
 def test_electra_without_a_generator_is_skipped_with_a_reason():
-    electra = Stub("replaced_token_detection", "bidirectional", "encoder")
+    electra = Stub("replaced_token_detection", "bidirectional", "encoder",
+                   sentence_scoring="masked_pll")
     result = evaluate_minimal_pairs(uniform_lm(), electra, toy_corpus())
     assert result["accuracy"] is None
     assert "MLM head" in result["reason"]
@@ -149,7 +151,8 @@ def test_denoising_pll_builds_one_span_per_token():
                                           sentinel_id=110, eos_id=3)
     np.testing.assert_allclose(pll, [9 * -math.log(V), 3 * -math.log(V)],
                                rtol=1e-6)
-    denoiser = Stub("span_corruption", "prefix")
+    denoiser = Stub("span_corruption", "prefix",
+                    sentence_scoring="denoising_pll")
     assert scoring_kind(uniform_lm(), denoiser) == ("denoising_pll", None)
     result = evaluate_minimal_pairs(uniform_lm(), denoiser, toy_corpus(
         [successor_text(30)]), num_pairs=6)

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from keras_objectives.api_export import EXPORTED
 from keras_objectives.layers.span_corruptor import SpanCorruptor
-from keras_objectives.ops import span_corruption as sc
+from keras_objectives.ops import span_lengths
 from tests.test_case import TestCase
 from tests.test_case import packed_features
 from tests.test_case import tiny_special_tokens
@@ -111,7 +111,7 @@ class SpanCorruptorTest(TestCase):
         plain = make(noise_density=0.3, mean_noise_span_length=2.0)(features)
         x, y, w = make(noise_density=0.3, mean_noise_span_length=2.0,
                        form="decoder")(features)
-        budget = sc.span_budget(24, 0.3, 2.0)
+        budget = span_lengths.span_budget(24, 0.3, 2.0)
         self.assertEqual(x["token_ids"].shape, (4, budget["total_length"]))
         for b in range(4):
             n_in = int(plain["inputs_padding_mask"][b].numpy().sum())

@@ -3,7 +3,6 @@
 import os
 import warnings
 
-import keras
 import keras_hub
 import numpy as np
 import pytest
@@ -13,10 +12,12 @@ from keras_objectives import config as config_lib
 from keras_objectives import objectives
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.data.special_tokens import reserved_tokens
-from keras_objectives.models import TransformerBody
 from keras_objectives.models.pretrainer import Pretrainer
 from keras_objectives.objectives import flops
 from keras_objectives.objectives.denoising import Denoising
+from tests.helpers import fit_lowers_loss
+from tests.helpers import tiny_bart
+from tests.helpers import tiny_body
 from tests.test_case import TestCase
 from tests.test_case import packed_features
 from tests.test_case import tiny_special_tokens
@@ -28,38 +29,6 @@ DOT = 150
 def _denoising(length=32, **kwargs):
     kwargs.setdefault("sentence_end_ids", [DOT])
     return Denoising(ST, length, **kwargs)
-
-
-def tiny_body(**kwargs):
-    args = dict(vocabulary_size=ST.vocabulary_size, num_layers=1,
-                num_heads=2, hidden_dim=32, intermediate_dim=64,
-                max_sequence_length=64, attention_mode="prefix")
-    args.update(kwargs)
-    return TransformerBody(**args)
-
-
-def tiny_bart(num_layers=1):
-    return keras_hub.models.BartBackbone(
-        vocabulary_size=ST.vocabulary_size, num_layers=num_layers,
-        num_heads=2, hidden_dim=32, intermediate_dim=64, dropout=0.0,
-        max_sequence_length=32,
-    )
-
-
-def fit_lowers_loss(test, objective, backbone, steps=20):
-    keras.utils.set_random_seed(0)
-    rows = packed_features(batch=32, length=objective.raw_length,
-                           num_padding=2, seed=1)
-    ds = tf.data.Dataset.from_tensor_slices(rows).batch(
-        8, drop_remainder=True).map(objective)
-    model = Pretrainer(backbone, objective)
-    model.compile(keras.optimizers.Adam(1e-2), loss=objective.loss(),
-                  weighted_metrics=objective.metrics())
-    before = model.evaluate(ds, verbose=0, return_dict=True)["loss"]
-    model.fit(ds.repeat(), steps_per_epoch=steps, epochs=1, verbose=0)
-    after = model.evaluate(ds, verbose=0, return_dict=True)["loss"]
-    test.assertLess(after, before - 0.5)
-    return model
 
 
 class DenoisingTest(TestCase):

@@ -41,7 +41,7 @@ class FillInTheMiddleTest(TestCase):
             special_tokens=ST, sequence_length=16, seed=3)
         self.assertIsInstance(objective, FillInTheMiddle)
         self.assertEqual(objective.attention_mode, "causal")
-        self.assertEqual(objective.layer.document_boundary_token_ids, [])
+        self.assertEqual(objective.preprocessor.document_boundary_token_ids, [])
         clone = FillInTheMiddle.from_config(objective.get_config())
         self.assertEqual(clone.get_config(), objective.get_config())
         self.assertEqual(clone.fim_rate, 0.9)

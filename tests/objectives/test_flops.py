@@ -9,6 +9,9 @@ from keras_objectives.objectives.flops import training_flops
 from tests.test_case import TestCase
 
 V, D, F, LAYERS, MAX_LEN = 100, 32, 64, 2, 16
+# The arguments of every backbone below (ours, BERT, GPT-2).
+BACKBONE = dict(vocabulary_size=V, num_layers=LAYERS, num_heads=2,
+                hidden_dim=D, intermediate_dim=F, max_sequence_length=MAX_LEN)
 
 
 def _block_params(d, f):
@@ -20,14 +23,7 @@ def _block_params(d, f):
 
 class FlopsTest(TestCase):
     def test_body_dims_by_hand(self):
-        body = TransformerBody(
-            vocabulary_size=V,
-            num_layers=LAYERS,
-            num_heads=2,
-            hidden_dim=D,
-            intermediate_dim=F,
-            max_sequence_length=MAX_LEN,
-        )
+        body = TransformerBody(**BACKBONE)
         dims = ModelDims.from_backbone(body, sequence_length=12)
         # Blocks plus the final layer norm; embeddings excluded.
         n = LAYERS * _block_params(D, F) + 2 * D
@@ -37,14 +33,7 @@ class FlopsTest(TestCase):
         )
 
     def test_bert_and_gpt2_dims(self):
-        dims = dict(
-            vocabulary_size=V,
-            num_layers=LAYERS,
-            num_heads=2,
-            hidden_dim=D,
-            intermediate_dim=F,
-            max_sequence_length=MAX_LEN,
-        )
+        dims = BACKBONE
         gpt2 = ModelDims.from_backbone(
             keras_hub.models.GPT2Backbone(**dims), 16
         )

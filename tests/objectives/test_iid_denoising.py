@@ -10,9 +10,10 @@ from keras_objectives import objectives
 from keras_objectives.objectives.iid_denoising import IIDDenoising
 from keras_objectives.ops import random as kr
 from keras_objectives.ops import span_corruption as sc
-from tests.objectives.test_span_corruption import fit_lowers_loss
-from tests.objectives.test_span_corruption import tiny_body
-from tests.objectives.test_span_corruption import tiny_t5
+from keras_objectives.ops.span_lengths import iid_budget
+from tests.helpers import fit_lowers_loss
+from tests.helpers import tiny_body
+from tests.helpers import tiny_t5
 from tests.test_case import TestCase
 from tests.test_case import packed_features
 from tests.test_case import tiny_special_tokens
@@ -42,9 +43,9 @@ class IIDDenoisingTest(TestCase):
                           encdec.targets_length), (127, 128, 58))
         decoder = IIDDenoising(ST, 128)
         self.assertEqual(decoder.raw_length, 87)
-        budget = sc.iid_budget(87, 0.15)
+        budget = iid_budget(87, 0.15)
         self.assertLessEqual(budget["total_length"], 128)
-        self.assertGreater(sc.iid_budget(88, 0.15)["total_length"], 128)
+        self.assertGreater(iid_budget(88, 0.15)["total_length"], 128)
 
     def test_run_count_moments(self):
         # The budget's mean and variance of the number of noise runs.

@@ -12,8 +12,8 @@ from keras_objectives.models.backbones import check_vocabulary
 from keras_objectives.objectives import flops
 from keras_objectives.objectives.causal_lm import CausalLM
 from keras_objectives.objectives.masked_lm import MaskedLM
-from tests.objectives.test_span_corruption import fit_lowers_loss
-from tests.objectives.test_span_corruption import tiny_body
+from tests.helpers import fit_lowers_loss
+from tests.helpers import tiny_body
 from tests.test_case import TestCase
 from tests.test_case import packed_features
 from tests.test_case import tiny_special_tokens
@@ -48,7 +48,7 @@ class ObjectiveContractTest(TestCase):
         ds = tf.data.Dataset.from_tensor_slices(features)
         unbatched = _flat(next(iter(ds.map(objective).batch(4))))
         batched = _flat(next(iter(ds.batch(4).map(objective))))
-        for a, b, c in zip(direct, unbatched, batched):
+        for a, b, c in zip(direct, unbatched, batched, strict=True):
             np.testing.assert_array_equal(a, b)
             np.testing.assert_array_equal(a, c)
 
@@ -162,7 +162,7 @@ class AccountingTest(TestCase):
 
     def test_masked_lm_counts_the_softmax_only_at_gathered_slots(self):
         mlm = MaskedLM(ST, 128, count_mode="exact_ceil")
-        slots = mlm.masker.selection_length(128)
+        slots = mlm.preprocessor.selection_length(128)
         self.assertEqual(slots, 20)  # ceil(0.15 * 128)
         got = mlm.accounting(self.dims, 32)
         tokens = 32 * 128

@@ -1,18 +1,23 @@
 """Mixture, UL2, hybrid CLM+MLM and rate schedules."""
 
+import json
 import math
+import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_objectives import cli
+from keras_objectives import data
 from keras_objectives import objectives
+from keras_objectives import training
 from keras_objectives.layers.mixture_transform import MixtureTransform
 from keras_objectives.objectives import flops
 from keras_objectives.objectives.mixture import UL2
 from keras_objectives.objectives.mixture import Mixture
-from tests.objectives.test_span_corruption import fit_lowers_loss
-from tests.objectives.test_span_corruption import tiny_body
+from tests.helpers import fit_lowers_loss
+from tests.helpers import tiny_body
 from tests.test_case import TestCase
 from tests.test_case import packed_features
 from tests.test_case import tiny_special_tokens
@@ -118,7 +123,7 @@ class MixtureTest(TestCase):
         layer = MixtureTransform.from_config(mixture.preprocessor.get_config())
         features = packed_features(batch=4, length=mixture.raw_length)
         for a, b in zip(tf.nest.flatten(layer(features)),
-                        tf.nest.flatten(mixture(features))):
+                        tf.nest.flatten(mixture(features)), strict=True):
             np.testing.assert_array_equal(a.numpy(), b.numpy())
 
     def test_accounting_matches_hand_calculation(self):
@@ -174,3 +179,57 @@ class UL2Test(TestCase):
     def test_fit_lowers_loss(self):
         fit_lowers_loss(self, UL2(ST, sequence_length=64, seed=1),
                         tiny_body)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def test_a_scheduled_mixture_trains_through_train(tmp_path):
+    # The documented schedule, through `keras-objectives train`: the share
+    # of masked LM goes from 0 to 1 over the run's 4 x 8 examples.
+    steps, batch = 4, 8
+    run = str(tmp_path / "run")
+    argv = [
+        "train", os.path.join(ROOT, "recipes", "hybrid_clm_mlm.py:runlocal"),
+        "--workdir", run,
+        "--config.objective.config.rates=[1.0, 0.0]",
+        "--config.objective.config.final_rates=[0.0, 1.0]",
+        f"--config.objective.config.schedule_examples={steps * batch}",
+        f"--config.training.steps={steps}",
+        f"--config.training.steps_per_checkpoint={steps}",
+        f"--config.training.global_batch_size={batch}",
+        "--config.training.warmup_steps=0",
+        "--config.training.eval_batches=1",
+        "--config.training.log_example_ids=True",
+        "--config.sequence_length=32", "--config.model.num_layers=1",
+        "--config.model.num_heads=1", "--config.model.hidden_dim=16",
+        "--config.model.intermediate_dim=32",
+    ]
+    assert cli.main(argv) == 0
+    # The rows the run read, and the member each drew: rebuild its stream.
+    with open(os.path.join(run, "config.json")) as f:
+        config = json.load(f)
+    corpus = training.prepare_corpus(config)
+    objective = training.build_objective(config, corpus)
+    stream = data.make_dataset(corpus.pack("train", objective.raw_length),
+                               batch, seed=config["seed"])
+    with open(os.path.join(run, "example_ids.txt")) as f:
+        logged = [line.split() for line in f][:steps]
+    members = []
+    for features, line in zip(stream.take(steps), logged, strict=True):
+        ids = [f"{e}:{i}" for e, i in zip(features["epoch"].numpy(),
+                                          features["example_ids"].numpy(),
+                                          strict=True)]
+        assert ids == line  # The stream the run trained on.
+        x, _, _ = objective(features)
+        members.append(x["mixture_ids"].numpy())
+    members = np.concatenate(members)  # 1 = masked LM, in stream order.
+    # Position g draws masked LM with probability g / 32: never at g = 0,
+    # rarely early, mostly late.
+    assert members[0] == 0
+    early, late = members[:16].sum(), members[16:].sum()
+    assert early < late
+    # Expected 3.75 and 11.75 (variances 2.5 and 2.8): 4 sigmas.
+    assert abs(early - 3.75) < 4 * math.sqrt(2.5)
+    assert abs(late - 11.75) < 4 * math.sqrt(2.8)

@@ -13,9 +13,9 @@ from keras_objectives.objectives import flops
 from keras_objectives.objectives.prefix_lm import PrefixLM
 from keras_objectives.ops import prefix_lm as ops
 from keras_objectives.ops import random as kr
-from tests.objectives.test_span_corruption import fit_lowers_loss
-from tests.objectives.test_span_corruption import tiny_body
-from tests.objectives.test_span_corruption import tiny_t5
+from tests.helpers import fit_lowers_loss
+from tests.helpers import tiny_body
+from tests.helpers import tiny_t5
 from tests.test_case import TestCase
 from tests.test_case import packed_features
 from tests.test_case import tiny_special_tokens

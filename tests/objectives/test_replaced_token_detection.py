@@ -9,8 +9,8 @@ import tensorflow as tf
 from keras_objectives import objectives
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.layers.discriminator_head import DiscriminatorHead
-from keras_objectives.models.electra import generator_dims
-from keras_objectives.models.electra import generator_parameters
+from keras_objectives.models.electra_functions import generator_dims
+from keras_objectives.models.electra_functions import generator_parameters
 from keras_objectives.models.pretrainer import Pretrainer
 from keras_objectives.models.transformer_body import TransformerBody
 from keras_objectives.objectives.flops import ModelDims
@@ -243,7 +243,7 @@ class ReplacedTokenDetectionTest(TestCase):
         self.assertIs(generator.token_embedding,
                       restored.backbone.token_embedding)
         for a, b in zip(model.get_layer("generator").weights,
-                        generator.weights):
+                        generator.weights, strict=True):
             np.testing.assert_array_equal(a, b)
         # Same weights and the same next samples: identical outputs.
         tf.nest.map_structure(np.testing.assert_array_equal,

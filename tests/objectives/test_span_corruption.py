@@ -1,6 +1,5 @@
 """SpanCorruption: lengths, both forms, errors, FLOPs by hand, training."""
 
-import keras
 import keras_hub
 import numpy as np
 import pytest
@@ -9,52 +8,19 @@ import tensorflow as tf
 from keras_objectives import objectives
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.data.special_tokens import reserved_tokens
-from keras_objectives.models import TransformerBody
-from keras_objectives.models.pretrainer import Pretrainer
 from keras_objectives.objectives import flops
 from keras_objectives.objectives.span_corruption import SpanCorruption
-from keras_objectives.ops import span_corruption as sc
+from keras_objectives.ops.span_lengths import random_spans_helper
+from keras_objectives.ops.span_lengths import span_budget
+from tests.helpers import fit_lowers_loss
+from tests.helpers import tiny_body
+from tests.helpers import tiny_t5
 from tests.test_case import TestCase
 from tests.test_case import packed_features
 from tests.test_case import tiny_special_tokens
 from tests.test_case import two_cpus
 
 ST = tiny_special_tokens()
-
-
-def tiny_body(**kwargs):
-    args = dict(vocabulary_size=ST.vocabulary_size, num_layers=1,
-                num_heads=2, hidden_dim=32, intermediate_dim=64,
-                max_sequence_length=64, attention_mode="prefix")
-    args.update(kwargs)
-    return TransformerBody(**args)
-
-
-def tiny_t5():
-    return keras_hub.models.T5Backbone(
-        vocabulary_size=ST.vocabulary_size, num_layers=1, num_heads=2,
-        hidden_dim=32, intermediate_dim=64, dropout=0.0,
-    )
-
-
-def fit_lowers_loss(test, objective, backbone, steps=20, strategy=None):
-    keras.utils.set_random_seed(0)
-    rows = packed_features(batch=32, length=objective.raw_length,
-                           num_padding=2, seed=1)
-    ds = tf.data.Dataset.from_tensor_slices(rows).batch(
-        8, drop_remainder=True).map(objective)
-    strategy = strategy or tf.distribute.get_strategy()
-    with strategy.scope():
-        model = Pretrainer(backbone(), objective)
-        model.compile(keras.optimizers.Adam(1e-2), loss=objective.loss(),
-                      weighted_metrics=objective.metrics())
-    before = model.evaluate(ds, verbose=0, return_dict=True)["loss"]
-    model.fit(ds.repeat(), steps_per_epoch=steps, epochs=1, verbose=0)
-    after = model.evaluate(ds, verbose=0, return_dict=True)["loss"]
-    print(f"{objective.name} {getattr(objective, 'form', '')}: "
-          f"{before:.3f} -> {after:.3f}")
-    test.assertLess(after, before - 0.5)
-    return model
 
 
 class SpanCorruptionTest(TestCase):
@@ -79,17 +45,17 @@ class SpanCorruptionTest(TestCase):
                 (objective.raw_length, objective.targets_length),
                 (raw, targets))
             self.assertEqual(
-                sc.random_spans_helper(inputs_length, 0.15, 3.0),
+                random_spans_helper(inputs_length, 0.15, 3.0),
                 (raw, targets))
 
     def test_decoder_raw_length_is_the_largest_that_fits(self):
         for length, raw in ((128, 114), (512, 464), (1024, 929)):
             objective = SpanCorruption(ST, length)
             self.assertEqual(objective.raw_length, raw)
-            total = sc.span_budget(raw, 0.15, 3.0)["total_length"]
+            total = span_budget(raw, 0.15, 3.0)["total_length"]
             self.assertLessEqual(total, length)
             self.assertGreater(
-                sc.span_budget(raw + 1, 0.15, 3.0)["total_length"], length)
+                span_budget(raw + 1, 0.15, 3.0)["total_length"], length)
 
     def test_decoder_examples(self):
         objective = SpanCorruption(ST, 64, seed=1)
@@ -100,7 +66,7 @@ class SpanCorruptionTest(TestCase):
                                      "token_ids"])
         self.assertEqual(y.shape, (4, 64))
         # Full rows: inputs + targets fill the budget exactly.
-        need = sc.span_budget(objective.raw_length, 0.15, 3.0)
+        need = span_budget(objective.raw_length, 0.15, 3.0)
         self.assertAllEqual(tf.reduce_sum(w, 1),
                             [need["targets_length"]] * 4)
         self.assertAllEqual(

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from keras_objectives.ops import denoising
 from keras_objectives.ops import random as kr
+from keras_objectives.ops import segments
 from tests.test_case import TestCase
 
 
@@ -69,7 +70,7 @@ class SegmentsTest(TestCase):
     def test_boundaries_padding_and_document_ids(self):
         tokens = tf.constant([[2, 20, 21, 3, 22, 23, 24, 3, 0, 0]])
         docs = tf.constant([[0, 0, 0, 0, 1, 1, 2, 2, 2, 2]])
-        movable, start = denoising.document_segments(
+        movable, start = segments.document_segments(
             tokens, tokens != 0, [2, 3], docs
         )
         self.assertEqual(
@@ -119,7 +120,7 @@ def _sentences(row, ends=(5,)):
 
 class SentencePermutationTest(TestCase):
     def _permute(self, tokens, rate=1.0, seed=0):
-        movable, start = denoising.document_segments(
+        movable, start = segments.document_segments(
             tokens, tokens != 0, [2, 3]
         )
         order = denoising.sentence_permutation(
@@ -157,7 +158,7 @@ class SentencePermutationTest(TestCase):
 class DocumentRotationTest(TestCase):
     def test_each_document_is_a_rotation_with_a_uniform_start(self):
         tokens = tf.constant([[2, 20, 21, 22, 23, 24, 3, 30, 31, 3, 0]] * 500)
-        movable, start = denoising.document_segments(
+        movable, start = segments.document_segments(
             tokens, tokens != 0, [2, 3]
         )
         order = denoising.document_rotation(
@@ -178,7 +179,7 @@ class DocumentRotationTest(TestCase):
 
     def test_rate(self):
         tokens = tf.constant([[2, 20, 21, 22, 23, 3]] * 1000)
-        movable, start = denoising.document_segments(
+        movable, start = segments.document_segments(
             tokens, tokens != 0, [2, 3]
         )
         order = _np(denoising.document_rotation(
@@ -259,8 +260,8 @@ class CompactByKeyTest(TestCase):
         values = tf.constant([[1, 2, 3, 4, 5]])
         keys = tf.constant([[9, 1, 5, 3, 7]])
         valid = tf.constant([[True, True, False, True, True]])
-        out, mask = denoising.compact_by_key(values, keys, valid, 3, -1)
+        out, mask = segments.compact_by_key(values, keys, valid, 3, -1)
         self.assertAllEqual(out, [[2, 4, 5]])  # 1 (key 9) overflows
-        out, mask = denoising.compact_by_key(values, keys, valid, 6, -1)
+        out, mask = segments.compact_by_key(values, keys, valid, 6, -1)
         self.assertAllEqual(out, [[2, 4, 5, 1, -1, -1]])
         self.assertAllEqual(mask, [[1, 1, 1, 1, 0, 0]])

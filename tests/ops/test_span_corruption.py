@@ -9,6 +9,8 @@ import tensorflow as tf
 from keras_objectives.ops import prefix_lm
 from keras_objectives.ops import random as kr
 from keras_objectives.ops import span_corruption as sc
+from keras_objectives.ops.span_lengths import random_spans_helper
+from keras_objectives.ops.span_lengths import span_budget
 from tests.test_case import TestCase
 
 SENTINELS = [110 - k for k in range(100)]
@@ -70,30 +72,30 @@ def recover(inputs, targets, sentinel_ids, eos_id):
 
 class SpanCorruptionLengthsTest(TestCase):
     def test_t5_length_table(self):
-        self.assertEqual(sc.random_spans_helper(128, 0.15, 3.0), (141, 29))
-        self.assertEqual(sc.random_spans_helper(512, 0.15, 3.0), (568, 114))
-        self.assertEqual(sc.random_spans_helper(1024, 0.15, 3.0),
+        self.assertEqual(random_spans_helper(128, 0.15, 3.0), (141, 29))
+        self.assertEqual(random_spans_helper(512, 0.15, 3.0), (568, 114))
+        self.assertEqual(random_spans_helper(1024, 0.15, 3.0),
                          (1137, 229))
 
     def test_t5_preprocessors_test_cases(self):
         # t5/data/preprocessors_test.py::test_random_spans_helper: inputs 64,
         # density 0.2, mean span 2.0 then 1.0, one extra token per span.
-        self.assertEqual(sc.random_spans_helper(64, 0.2, 2.0, 1, 1), (70, 22))
-        self.assertEqual(sc.random_spans_helper(64, 0.2, 1.0, 1, 1), (63, 27))
+        self.assertEqual(random_spans_helper(64, 0.2, 2.0, 1, 1), (70, 22))
+        self.assertEqual(random_spans_helper(64, 0.2, 1.0, 1, 1), (63, 27))
 
     def test_half_density_caps_targets_at_inputs(self):
-        tokens, targets = sc.random_spans_helper(512, 0.5, 3.0)
+        tokens, targets = random_spans_helper(512, 0.5, 3.0)
         self.assertEqual(targets, 512)
         self.assertEqual(tokens, 766)
 
     def test_budget_matches_helper(self):
         for inputs_length in (64, 128, 512, 1024):
-            raw, targets = sc.random_spans_helper(inputs_length, 0.15, 3.0)
-            budget = sc.span_budget(raw, 0.15, 3.0)
+            raw, targets = random_spans_helper(inputs_length, 0.15, 3.0)
+            budget = span_budget(raw, 0.15, 3.0)
             self.assertEqual(budget["inputs_length"], inputs_length)
             self.assertEqual(budget["targets_length"], targets)
             self.assertEqual(budget["total_length"], inputs_length + targets)
-        rolled = sc.span_budget(141, 0.15, 3.0, random_roll=True)
+        rolled = span_budget(141, 0.15, 3.0, random_roll=True)
         self.assertEqual((rolled["inputs_length"], rolled["targets_length"],
                           rolled["num_spans"]), (129, 30, 8))
 
@@ -101,18 +103,18 @@ class SpanCorruptionLengthsTest(TestCase):
         n = tf.range(0, 2049)
         _, noise, spans = sc.span_counts(n, 0.15, 3.0)
         for length in (2, 3, 10, 141, 568, 1137, 2048):
-            budget = sc.span_budget(length, 0.15, 3.0)
+            budget = span_budget(length, 0.15, 3.0)
             need = int(tf.reduce_max(
                 (n - noise + spans + 1)[2:length + 1]))
             self.assertEqual(need, budget["inputs_length"])
 
     def test_helper_errors(self):
         with self.assertRaisesRegex(ValueError, "inputs_length"):
-            sc.random_spans_helper(1, 0.15, 3.0)
+            random_spans_helper(1, 0.15, 3.0)
         with self.assertRaisesRegex(ValueError, "noise_density"):
-            sc.random_spans_helper(128, 1.5, 3.0)
+            random_spans_helper(128, 1.5, 3.0)
         with self.assertRaisesRegex(ValueError, "mean_noise_span_length"):
-            sc.random_spans_helper(128, 0.15, 0.5)
+            random_spans_helper(128, 0.15, 0.5)
 
 
 class NoiseMaskTest(TestCase):

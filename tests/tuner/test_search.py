@@ -12,53 +12,18 @@ import pytest
 keras_tuner = pytest.importorskip("keras_tuner")
 
 from keras_objectives import evaluation  # noqa: E402
-from keras_objectives.config import base_config  # noqa: E402
-from keras_objectives.config import set_model_size  # noqa: E402
 from keras_objectives.tuner.hypermodel import METRIC  # noqa: E402
 from keras_objectives.tuner.recipe import validate_tuning_recipe  # noqa: E402
 from keras_objectives.tuner.search import make_hypermodel  # noqa: E402
 from keras_objectives.tuner.search import make_tuner  # noqa: E402
 from keras_objectives.tuner.search import run_search  # noqa: E402
-
-WORDS = ("the cat dog bird sat ran saw ate big small red old young house "
-         "tree road river town king queen man woman child day night and "
-         "but with from over under into quickly slowly happily").split()
-
-
-def write_corpus(root):
-    """Tiny train/validation text files and a 2-class probe file."""
-    rng = np.random.default_rng(0)
-
-    def sentence(topic):
-        words = rng.choice(WORDS, size=int(rng.integers(6, 12)))
-        return " ".join([topic, *words]).capitalize() + "."
-
-    train = os.path.join(root, "train")
-    os.makedirs(train)
-    for d in range(12):
-        with open(os.path.join(train, f"doc{d}.txt"), "w") as f:
-            f.write(" ".join(sentence("the") for _ in range(40)) + "\n")
-    valid = os.path.join(root, "valid.txt")
-    with open(valid, "w") as f:
-        f.write(" ".join(sentence("a") for _ in range(60)) + "\n")
-    probe = os.path.join(root, "probe.txt")
-    with open(probe, "w") as f:
-        for i in range(60):
-            label = i % 2
-            # The label word is mid-sentence: the probe must use context.
-            words = sentence("the").split()
-            words.insert(3, "cat" if label else "dog")
-            f.write(f"{label} {' '.join(words)}\n")
-    return train, valid, probe
+from tests.helpers import tiny_base  # noqa: E402
+from tests.helpers import write_corpus  # noqa: E402
 
 
 def tiny_recipe(root, **changes):
-    train, valid, probe = write_corpus(root)
-    base = set_model_size(base_config(), "tiny")
-    base["sequence_length"] = 32
-    base["data"].update(source=train, validation=valid, vocabulary_size=400)
-    base["model"]["max_sequence_length"] = 64
-    base["training"].update(global_batch_size=4, eval_batches=2)
+    train, valid, probe = write_corpus(root, label_in_context=True)
+    base = tiny_base(train, valid)
     recipe = {
         "name": "tiny", "tuner": "RandomSearch", "max_trials": 3,
         "objectives": ["masked_lm", "causal_lm"],

@@ -101,16 +101,16 @@ def test_span_length_appears_only_when_a_span_objective_is_chosen():
 
 
 def test_each_default_space_builds_its_objective():
-    for name in spaces.SEARCH_SPACES:
+    for name in spaces.search_spaces():
         assert name in registered()
-        for argument in spaces.SEARCH_SPACES[name]:
+        for argument in spaces.search_spaces()[name]:
             assert argument in spaces.tunable_hyperparameters(name)
     # Arguments reached through **kwargs are tunable too (SpanBERT's
     # masking is a MaskedLM): the geometric span length and the rate.
     assert {"geometric_p", "selection_rate"} <= set(
         spaces.tunable_hyperparameters("span_masking"))
     # Every value of every default space is accepted by its objective.
-    ObjectiveHyperModel(objectives=sorted(spaces.SEARCH_SPACES))
+    ObjectiveHyperModel(objectives=sorted(spaces.search_spaces()))
 
 
 def test_list_values_and_ranges_round_trip_through_the_tuner():
