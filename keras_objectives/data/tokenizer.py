@@ -73,7 +73,8 @@ def make_tokenizer(vocabulary, lowercase=True, sequence_length=None):
     )
 
 
-def _tokens_key(tokenizer, documents):
+def tokens_key(tokenizer, documents):
+    """The cache key of a corpus' token ids (documents and tokenizer)."""
     settings = (
         "lowercase", "strip_accents", "split", "split_on_cjk",
         "suffix_indicator", "oov_token", "special_tokens_in_strings",
@@ -128,7 +129,7 @@ def tokenize_documents(tokenizer, documents, batch_size=256, cache_dir=None):
             "and let `pack` cut the sequences."
         )
     path = _cache.cache_path(
-        cache_dir, "tokens", _tokens_key(tokenizer, documents), ".npz"
+        cache_dir, "tokens", tokens_key(tokenizer, documents), ".npz"
     )
     if path is not None and os.path.exists(path):
         with np.load(path) as data:

@@ -114,8 +114,12 @@ class SeededTransform(keras.layers.Layer):
 
 
 def passthrough(features, exclude=()):
-    """Features a transform should forward unchanged (`document_ids`, ...)."""
-    skip = {"token_ids", "example_ids", "epoch", *exclude}
+    """Features a transform should forward unchanged (`document_ids`, ...).
+
+    `word_starts` (segmented words, read by whole-word maskers) is data for
+    the transform, never a model input, so it is not forwarded.
+    """
+    skip = {"token_ids", "example_ids", "epoch", "word_starts", *exclude}
     return {k: v for k, v in features.items() if k not in skip}
 
 
