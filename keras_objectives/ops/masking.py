@@ -286,7 +286,8 @@ def masked_lm_mask(
             per-character choice). Single tokens decide per token anyway.
         ngram_probabilities: optional tuple, select n-grams of 1, 2, ...
             words (tokens without `whole_word`) with these probabilities
-            (`ngrams.ngram_blocks`); `None` selects single units.
+            (`ngrams.select_ngrams`, which ignores `count_mode`); `None`
+            selects single units.
 
     Returns:
         The dict described in this module's docstring.
@@ -319,13 +320,14 @@ def masked_lm_mask(
     else:
         starts = selection.word_starts(token_ids, eligible,
                                        continuation_token_ids)
-    selectable = None
     if ngram_probabilities is not None:
-        starts, selectable = ngrams.ngram_blocks(
-            keys, eligible, starts, tuple(ngram_probabilities))
-    selected, unit_ids = selection.select_words(
-        keys, eligible, starts, selection_rate, count_mode,
-        mask_selection_length, selectable)
+        selected, unit_ids = ngrams.select_ngrams(
+            keys, eligible, starts, selection_rate, tuple(ngram_probabilities),
+            mask_selection_length)
+    else:
+        selected, unit_ids = selection.select_words(
+            keys, eligible, starts, selection_rate, count_mode,
+            mask_selection_length)
     if replacement_unit == "token":
         unit_ids = None
     return corrupt(keys, token_ids, selected, mask_selection_length, allowed,

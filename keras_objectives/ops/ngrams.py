@@ -13,9 +13,17 @@ whole under a token budget:
   blocks whose lengths in words are drawn i.i.d. from
   `ngram_probabilities` (MacBERT: 1-4 words at 40/30/20/10%). A block cut
   short (by the end of the row, a special token or padding) is not
-  selectable, so the lengths of the selected n-grams follow the
-  configured distribution; units are then selected uniformly at random
-  under the budget, like words.
+  selectable;
+* `select_ngrams`: each complete block is selected independently with
+  probability `q = rate * n / T` (`n` eligible tokens, `T` tokens in
+  complete blocks), so the expected number of selected tokens is exactly
+  `rate * n` and, since the choice never looks at a block's size, the
+  lengths of the selected n-grams follow `ngram_probabilities` exactly.
+  (Filling a fixed count instead, as MacBERT's and ALBERT's scripts do,
+  skips the n-grams that overflow it, which favours short ones.) The count
+  varies from row to row as under `count_mode="bernoulli"`; rows that draw
+  more than `mask_selection_length` tokens keep a random subset of blocks
+  that fits.
 
 Pure TF on `[B, L]` tensors with per-row uint32 keys.
 """
@@ -117,3 +125,25 @@ def ngram_blocks(keys, eligible, starts, probabilities):
     complete = tf.equal(tf.reshape(tf.gather(words, flat), tf.shape(unit)),
                         drawn) & eligible
     return block_starts, complete
+
+
+def select_ngrams(keys, eligible, starts, rate, probabilities,
+                  mask_selection_length):
+    """Select whole n-gram blocks (module docstring) at `rate` per token.
+
+    Returns:
+        `(selected, unit_ids)`: `[B, L]` bool and `[B, L]` int32 block
+        ordinals (for one 80/10/10 decision per n-gram).
+    """
+    block_starts, complete = ngram_blocks(keys, eligible, starts,
+                                          probabilities)
+    count = tf.cast(tf.reduce_sum(tf.cast(eligible, tf.int32), -1),
+                    tf.float64)
+    covered = tf.cast(tf.reduce_sum(tf.cast(complete, tf.int32), -1),
+                      tf.float64)
+    q = tf.minimum(tf.math.divide_no_nan(count * float(rate), covered), 1.0)
+    return selection._select_words_xla(
+        keys, eligible, block_starts, rate=q[:, None],
+        count_mode="bernoulli",
+        mask_selection_length=int(mask_selection_length),
+        selectable=complete)
