@@ -30,6 +30,10 @@ def base_config():
             # its packed rows and vocabulary; tokenize nothing. None: the
             # fields above are read and tokenized in-process (cached).
             "pretokenized": None,
+            # Word boundaries for whole-word masking of text without spaces
+            # (Chinese): "auto" segments a mostly-CJK corpus with jieba
+            # (the [zh] extra), None never segments, "jieba"/"char" force.
+            "segmenter": "auto",
         },
         "model": {
             "backbone": "body",  # body|bert|gpt2|a keras-hub preset.

@@ -95,3 +95,24 @@ def missing_word_boundaries_error(reason, what="whole_word=True"):
         f"`{INSTALL_HINT}` and keep `data.segmenter=\"auto\"` (or set "
         "\"jieba\"), or use character-level masking (whole_word=False)."
     )
+
+
+def _needs_words(identifier):
+    if isinstance(identifier, str):
+        return False
+    config = identifier.get("config") or {}
+    return bool(config.get("whole_word")) or any(
+        _needs_words(m) for m in config.get("members") or ())
+
+
+def check_word_boundaries(identifier, corpus):
+    """Raise when a whole-word objective meets a CJK corpus without words.
+
+    Args:
+        identifier: an objective name or `{"class_name", "config"}`.
+        corpus: a prepared corpus (`no_word_boundaries_reason` is set when
+            a mostly-CJK corpus got no segmenter).
+    """
+    reason = getattr(corpus, "no_word_boundaries_reason", None)
+    if reason and _needs_words(identifier):
+        raise missing_word_boundaries_error(reason)

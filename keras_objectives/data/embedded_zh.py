@@ -132,7 +132,7 @@ def embedded_zh_corpus(
     >>> validation = embedded_zh_corpus("validation")
     >>> len(train), len(validation)
     (2665, 118)
-    >>> validation[0][:9]
+    >>> validation[0][:11]
     '老残游记/刘鄂\\n第一回'
     """
     check_choice("split", split, ("train", "validation", "all"))

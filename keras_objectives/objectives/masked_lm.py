@@ -33,10 +33,19 @@ class MaskedLM(Objective):
             (keras-hub), `"exact_round"` (BERT) or `"bernoulli"` (HF): how
             many tokens a row selects.
         mask_selection_length: int or `None` (sized from the rate).
-        whole_word: bool, select whole WordPiece words (`##` pieces).
+        whole_word: bool, select whole words: from the `word_starts`
+            feature of a segmented corpus (Chinese, BERT-wwm), else
+            WordPiece words (`##` pieces).
         continuation_token_ids: ids of `##` pieces; required with
             `whole_word=True` (`keras_objectives.data` computes them).
         dupe_factor: int or `None`; static masking with that many copies.
+        replacement_unit: `None`, `"word"` or `"token"`: one 80/10/10
+            decision per word or per token (`None`: per token for
+            segmented words and n-grams, as BERT-wwm; see
+            `MaskedLMMasker`).
+        ngram_probabilities: `None`, or the probabilities of masking 1, 2,
+            ... whole words at once (ERNIE/MacBERT: `[0.4, 0.3, 0.2,
+            0.1]`), at the same expected token rate.
 
     Examples:
 
@@ -70,6 +79,8 @@ class MaskedLM(Objective):
         whole_word=False,
         continuation_token_ids=None,
         dupe_factor=None,
+        replacement_unit=None,
+        ngram_probabilities=None,
     ):
         super().__init__(special_tokens, sequence_length, seed)
         st = self.special_tokens
@@ -86,7 +97,11 @@ class MaskedLM(Objective):
             continuation_token_ids=continuation_token_ids,
             seed=seed,
             dupe_factor=dupe_factor,
+            **_word_options(replacement_unit, ngram_probabilities),
         )
+        self.replacement_unit = replacement_unit
+        self.ngram_probabilities = self.masker.__dict__.get(
+            "ngram_probabilities")
         self.selection_rate = self.masker.selection_rate
         self.mask_token_rate = self.masker.mask_token_rate
         self.random_token_rate = self.masker.random_token_rate
@@ -174,4 +189,16 @@ class MaskedLM(Objective):
             "whole_word": self.whole_word,
             "continuation_token_ids": self.continuation_token_ids,
             "dupe_factor": self.dupe_factor,
+            **_word_options(self.replacement_unit, self.ngram_probabilities),
         }
+
+
+def _word_options(replacement_unit, ngram_probabilities):
+    """The Chinese whole-word options, only when set (older configs and
+    maskers without them stay as they were)."""
+    options = {}
+    if replacement_unit is not None:
+        options["replacement_unit"] = replacement_unit
+    if ngram_probabilities is not None:
+        options["ngram_probabilities"] = list(ngram_probabilities)
+    return options
