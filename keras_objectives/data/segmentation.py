@@ -104,7 +104,7 @@ class FunctionSegmenter(Segmenter):
 
     def __init__(self, function, name=None):
         self.function = function
-        self.name = name or getattr(function, "__qualname__", None) or (
+        self.name = name or getattr(function, "__name__", None) or (
             type(function).__name__)
 
     def cut(self, text):
