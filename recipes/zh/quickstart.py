@@ -76,8 +76,9 @@ def get_config(arg=None):
     smoke = arg == "runlocal"
     return {
         "name": "zh-quickstart",
-        "description": "中文快速对比：字级 MLM、全词掩码 MLM（jieba 分词）、因果 LM "
-                       "与 T5 片段破坏，内置中文语料，等训练 FLOPs。"
+        "description": "中文快速对比：字级 MLM、全词掩码 MLM"
+                       "（jieba 分词）、因果 LM 与 T5 片段破坏，"
+                       "内置中文语料，等训练 FLOPs。"
                        " Character MLM vs whole-word MLM vs CLM vs T5 span "
                        "corruption on the embedded Chinese corpus.",
         "seeds": [0, 1],
