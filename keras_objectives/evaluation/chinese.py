@@ -44,7 +44,10 @@ def chinese_tail_passages(tail_fraction=TAIL_FRACTION,
 
     Lines are joined (without separators) before the tail is cut into
     windows of `passage_characters` characters; at most
-    `max_passages_per_book` windows, evenly spaced, are kept per work.
+    `max_passages_per_book` windows, evenly spaced, are kept per work. A
+    window that also occurs in the work's training head (the old novels
+    repeat passages: 红楼梦 has one) is left out, so the task never
+    overlaps pre-training.
     """
     check_int("passage_characters", passage_characters, minimum=1)
     check_int("max_passages_per_book", max_passages_per_book, minimum=3)
@@ -52,10 +55,12 @@ def chinese_tail_passages(tail_fraction=TAIL_FRACTION,
     for book in embedded_zh_books():
         if book["name"] in validation_books:
             continue
-        tail = "".join(split_tail(book["text"], tail_fraction)[1].split())
+        head, tail = split_tail(book["text"], tail_fraction)
+        head, tail = "".join(head.split()), "".join(tail.split())
         size = passage_characters
         windows = [tail[i:i + size]
                    for i in range(0, len(tail) - size + 1, size)]
+        windows = [w for w in windows if w not in head]
         if len(windows) > max_passages_per_book:
             step = len(windows) / max_passages_per_book
             windows = [windows[int(k * step)]
