@@ -34,6 +34,9 @@ def base_config():
             # (Chinese): "auto" segments a mostly-CJK corpus with jieba
             # (the [zh] extra), None never segments, "jieba"/"char" force.
             "segmenter": "auto",
+            # "wordpiece" (CJK-aware for Chinese) or "sentencepiece" (a
+            # unigram model trained on the train split).
+            "tokenizer": "wordpiece",
         },
         "model": {
             "backbone": "body",  # body|bert|gpt2|a keras-hub preset.

@@ -53,6 +53,7 @@ def prepare_corpus(config):
         validation=d["validation"],
         mode=d["mode"],
         segmenter=d["segmenter"],
+        tokenizer=d["tokenizer"],
     )
 
 

@@ -34,6 +34,8 @@ from keras_objectives.data.sources import embedded_corpus
 from keras_objectives.data.sources import split_tail
 from keras_objectives.data.sources import text_files
 from keras_objectives.data.sources import tfds_text
+from keras_objectives.data.sentencepiece import make_sentencepiece_tokenizer
+from keras_objectives.data.sentencepiece import train_sentencepiece
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.data.special_tokens import reserved_tokens
 from keras_objectives.data.tfrecord import read_metadata
@@ -65,6 +67,7 @@ __all__ = [
     "load_pretokenized",
     "load_vocabulary",
     "make_dataset",
+    "make_sentencepiece_tokenizer",
     "make_tokenizer",
     "pack",
     "prepare_corpus",
@@ -78,6 +81,7 @@ __all__ = [
     "tfds_text",
     "tokenize_documents",
     "train_cjk_vocabulary",
+    "train_sentencepiece",
     "train_vocabulary",
     "unpack",
     "word_starts",

@@ -13,6 +13,9 @@ from keras_objectives.data.chinese import CJK_MAJORITY
 from keras_objectives.data.chinese import cjk_share
 from keras_objectives.data.chinese import resolve_segmenter
 from keras_objectives.data.packing import pack
+from keras_objectives.data.sentencepiece import TOKENIZERS
+from keras_objectives.data.sentencepiece import make_sentencepiece_tokenizer
+from keras_objectives.data.sentencepiece import train_sentencepiece
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.data.tokenizer import make_tokenizer
 from keras_objectives.data.tokenizer import tokenize_documents
@@ -157,6 +160,7 @@ def prepare_corpus(
     vocabulary=None,
     validation_fraction=0.05,
     segmenter="auto",
+    tokenizer="wordpiece",
 ):
     """Read a corpus, train (or load) its vocabulary and tokenize it.
 
@@ -191,6 +195,9 @@ def prepare_corpus(
             `"jieba"`, `"char"`, a `Segmenter` or a callable: that one (a
             warning gives the CJK share when the corpus is mostly not
             CJK). Segmentation runs once and is cached with the tokens.
+        tokenizer: `"wordpiece"` (default; CJK-aware for mostly-CJK text)
+            or `"sentencepiece"` (a unigram model trained on the train
+            split, `train_sentencepiece`; `vocabulary` must be `None`).
 
     Returns:
         A `Corpus`.
@@ -217,20 +224,34 @@ def prepare_corpus(
         source, validation, mode, errors, validation_fraction
     )
     share = cjk_share(train)
-    if vocabulary is None and share >= CJK_MAJORITY:
-        # Every CJK character its own token (the WordPiece learner keeps
-        # only 1,000 characters).
-        vocabulary = train_cjk_vocabulary(
-            train, vocabulary_size, lowercase=lowercase, cache_dir=cache_dir
-        )
-    elif vocabulary is None:
-        vocabulary = train_vocabulary(
-            train, vocabulary_size, lowercase=lowercase, cache_dir=cache_dir
-        )
-    elif isinstance(vocabulary, (str, os.PathLike)):
-        vocabulary = load_vocabulary(vocabulary)
-    vocabulary = list(vocabulary)
-    tokenizer = make_tokenizer(vocabulary, lowercase=lowercase)
+    check_choice("tokenizer", tokenizer, TOKENIZERS)
+    if tokenizer == "sentencepiece":
+        if vocabulary is not None:
+            raise ValueError(
+                "Invalid value received for argument `vocabulary`. Expected "
+                "None with tokenizer=\"sentencepiece\" (the model is "
+                f"trained on the train split). Received {len(vocabulary)} "
+                "tokens. Pass tokenizer=\"wordpiece\" to use a vocabulary."
+            )
+        proto = train_sentencepiece(train, vocabulary_size,
+                                    lowercase=lowercase, cache_dir=cache_dir)
+        tokenizer = make_sentencepiece_tokenizer(proto)
+        vocabulary = list(tokenizer.get_vocabulary())
+    else:
+        if vocabulary is None and share >= CJK_MAJORITY:
+            # Every CJK character its own token (the WordPiece learner keeps
+            # only 1,000 characters).
+            vocabulary = train_cjk_vocabulary(
+                train, vocabulary_size, lowercase=lowercase,
+                cache_dir=cache_dir)
+        elif vocabulary is None:
+            vocabulary = train_vocabulary(
+                train, vocabulary_size, lowercase=lowercase,
+                cache_dir=cache_dir)
+        elif isinstance(vocabulary, (str, os.PathLike)):
+            vocabulary = load_vocabulary(vocabulary)
+        vocabulary = list(vocabulary)
+        tokenizer = make_tokenizer(vocabulary, lowercase=lowercase)
     # One call (one tf.data trace, one cache file) for both splits.
     ids = tokenize_documents(tokenizer, train + val, cache_dir=cache_dir)
     train_ids, val_ids = ids[: len(train)], ids[len(train):]

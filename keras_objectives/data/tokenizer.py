@@ -7,6 +7,7 @@ anyway, as `.npz` files keyed by a hash of the documents and of the
 tokenizer's vocabulary and settings.
 """
 
+import hashlib
 import os
 
 import numpy as np
@@ -84,6 +85,9 @@ def tokens_key(tokenizer, documents):
         "settings": {k: getattr(tokenizer, k, None) for k in settings},
         "vocabulary": _cache.content_hash({}, tokenizer.get_vocabulary()),
     }
+    proto = getattr(tokenizer, "proto", None)  # SentencePiece: its model
+    if isinstance(proto, bytes):
+        header["proto"] = hashlib.sha256(proto).hexdigest()
     return _cache.content_hash(header, documents)
 
 
