@@ -27,6 +27,12 @@ have no GPU): 15 runs x 3e16 = 4.5e17 FLOPs; at a sustained 100 TFLOP/s
 training, plus about 20 minutes of evaluation and one minute of jieba
 segmentation: about 1.5 A100-hours (3-4 hours on a T4-class GPU).
 `:runlocal` is the CPU quickstart (`recipes/zh/quickstart.py:runlocal`).
+
+Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
+
+    runlocal   the CPU quickstart instead (default off)
+    seeds      pre-training seeds 0..n-1 (default 3)
+    budget     training FLOPs per run (default 3e16)
 """
 
 import importlib.util
@@ -50,13 +56,9 @@ def mlm(name, **config):
 
 
 def get_config(arg=None):
-    if arg == "runlocal":
-        return quickstart.get_config("runlocal")
-    if arg is not None:
-        raise ValueError(
-            f"Unknown recipe argument {arg!r}. Use no argument for the GPU "
-            "run, or `:runlocal` for the CPU quickstart."
-        )
+    args = quickstart.comparison_args(arg)
+    if args["runlocal"]:
+        return quickstart.get_config(arg)
     base = quickstart.chinese_base(None)  # "mini" sizes, replaced below
     from keras_objectives.config import set_model_size
 
@@ -73,7 +75,7 @@ def get_config(arg=None):
         quickstart.ARMS[2],  # clm
         quickstart.ARMS[3],  # t5-span
     ]
-    return {
+    return quickstart.apply_comparison_args({
         "name": "zh-gpu",
         "description": "中文完整对比（单 GPU）：字级、全词、n-gram MLM，"
                        "因果 LM，"
@@ -85,4 +87,4 @@ def get_config(arg=None):
         "evaluations": quickstart.EVALUATIONS,
         "checkpoints_for_curves": 3,
         "log_intervals": 10,
-    }
+    }, args)

@@ -25,8 +25,16 @@ runs/zh-quickstart/report.html):
         --workdir runs/zh-quickstart
 
 Without `:runlocal` the budget is 2.5x larger (about 15 CPU-minutes).
+
+Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
+
+    runlocal   the quickstart budget (default off: 2.5x larger)
+    seeds      pre-training seeds 0..n-1 (default 2)
+    budget     training FLOPs per run (default 3e11; 1.2e11 with runlocal)
 """
 
+from keras_objectives.compare.recipe import apply_comparison_args
+from keras_objectives.compare.recipe import comparison_args
 from keras_objectives.compare.recipe import comparison_base
 
 
@@ -65,16 +73,12 @@ EVALUATIONS = [
 
 
 def get_config(arg=None):
-    if arg not in (None, "runlocal"):
-        raise ValueError(
-            f"Unknown recipe argument {arg!r}. Use `quickstart.py:runlocal` "
-            "for the quickstart, or no argument for a larger run."
-        )
-    base = chinese_base("runlocal")  # Tiny body, shipped vocabulary.
+    args = comparison_args(arg)
+    base = chinese_base({"runlocal": True})  # Tiny body either way.
     # As the English quickstart: a 2 x 64 body needs a larger rate.
     base["training"]["learning_rate"] = 2e-3
-    smoke = arg == "runlocal"
-    return {
+    smoke = args["runlocal"]
+    return apply_comparison_args({
         "name": "zh-quickstart",
         "description": "中文快速对比：字级 MLM、全词掩码 MLM"
                        "（jieba 分词）、因果 LM 与 T5 片段破坏，"
@@ -88,4 +92,4 @@ def get_config(arg=None):
         "evaluations": EVALUATIONS,
         "checkpoints_for_curves": 0,
         "log_intervals": 5,
-    }
+    }, args)
