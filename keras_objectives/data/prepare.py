@@ -148,6 +148,28 @@ def _stats(documents, token_ids):
     }
 
 
+def _tokenizer(kind, train, vocabulary, vocabulary_size, lowercase,
+               cache_dir, mostly_cjk):
+    """`(tokenizer, vocabulary)` of `prepare_corpus`."""
+    if kind == "sentencepiece":
+        proto = train_sentencepiece(train, vocabulary_size,
+                                    lowercase=lowercase, cache_dir=cache_dir)
+        tokenizer = make_sentencepiece_tokenizer(proto)
+        return tokenizer, list(tokenizer.get_vocabulary())
+    if vocabulary is None and mostly_cjk:
+        # Every CJK character its own token (the WordPiece learner keeps
+        # only 1,000 characters).
+        vocabulary = train_cjk_vocabulary(
+            train, vocabulary_size, lowercase=lowercase, cache_dir=cache_dir)
+    elif vocabulary is None:
+        vocabulary = train_vocabulary(
+            train, vocabulary_size, lowercase=lowercase, cache_dir=cache_dir)
+    elif isinstance(vocabulary, (str, os.PathLike)):
+        vocabulary = load_vocabulary(vocabulary)
+    vocabulary = list(vocabulary)
+    return make_tokenizer(vocabulary, lowercase=lowercase), vocabulary
+
+
 @keras_objectives_export("keras_objectives.data.prepare_corpus")
 def prepare_corpus(
     source="embedded",
@@ -218,40 +240,23 @@ def prepare_corpus(
     (4, (9, 128))
     """
     check_choice("errors", errors, ("strict", "replace", "skip"))
+    check_choice("tokenizer", tokenizer, TOKENIZERS)
+    if tokenizer == "sentencepiece" and vocabulary is not None:
+        raise ValueError(
+            "Invalid value received for argument `vocabulary`. Expected "
+            "None with tokenizer=\"sentencepiece\" (the model is trained "
+            f"on the train split). Received: vocabulary={vocabulary!r:.60}. "
+            "Pass tokenizer=\"wordpiece\" to use a vocabulary."
+        )
     validation_fraction = check_rate("validation_fraction", validation_fraction)
     start = time.perf_counter()
     train, val, description = _read(
         source, validation, mode, errors, validation_fraction
     )
     share = cjk_share(train)
-    check_choice("tokenizer", tokenizer, TOKENIZERS)
-    if tokenizer == "sentencepiece":
-        if vocabulary is not None:
-            raise ValueError(
-                "Invalid value received for argument `vocabulary`. Expected "
-                "None with tokenizer=\"sentencepiece\" (the model is "
-                f"trained on the train split). Received {len(vocabulary)} "
-                "tokens. Pass tokenizer=\"wordpiece\" to use a vocabulary."
-            )
-        proto = train_sentencepiece(train, vocabulary_size,
-                                    lowercase=lowercase, cache_dir=cache_dir)
-        tokenizer = make_sentencepiece_tokenizer(proto)
-        vocabulary = list(tokenizer.get_vocabulary())
-    else:
-        if vocabulary is None and share >= CJK_MAJORITY:
-            # Every CJK character its own token (the WordPiece learner keeps
-            # only 1,000 characters).
-            vocabulary = train_cjk_vocabulary(
-                train, vocabulary_size, lowercase=lowercase,
-                cache_dir=cache_dir)
-        elif vocabulary is None:
-            vocabulary = train_vocabulary(
-                train, vocabulary_size, lowercase=lowercase,
-                cache_dir=cache_dir)
-        elif isinstance(vocabulary, (str, os.PathLike)):
-            vocabulary = load_vocabulary(vocabulary)
-        vocabulary = list(vocabulary)
-        tokenizer = make_tokenizer(vocabulary, lowercase=lowercase)
+    tokenizer, vocabulary = _tokenizer(
+        tokenizer, train, vocabulary, vocabulary_size, lowercase, cache_dir,
+        mostly_cjk=share >= CJK_MAJORITY)
     # One call (one tf.data trace, one cache file) for both splits.
     ids = tokenize_documents(tokenizer, train + val, cache_dir=cache_dir)
     train_ids, val_ids = ids[: len(train)], ids[len(train):]

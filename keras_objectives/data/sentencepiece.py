@@ -77,21 +77,37 @@ def train_sentencepiece(documents, vocabulary_size=8192, lowercase=True,
     import io
 
     model = io.BytesIO()
-    sentencepiece.SentencePieceTrainer.train(
-        sentence_iterator=iter(line for d in documents
-                               for line in d.split("\n") if line.strip()),
-        model_writer=model,
-        vocab_size=vocabulary_size,
-        model_type="unigram",
-        normalization_rule_name="nmt_nfkc_cf" if lowercase else "nmt_nfkc",
-        pad_id=0, unk_id=1, bos_id=-1, eos_id=-1,
-        pad_piece=reserved[0], unk_piece=reserved[1],
-        control_symbols=reserved[2:],
-        character_coverage=0.9995,
-        hard_vocab_limit=False,
-        num_threads=2,
-        minloglevel=2,
-    )
+    try:
+        sentencepiece.SentencePieceTrainer.train(
+            sentence_iterator=iter(line for d in documents
+                                   for line in d.split("\n")
+                                   if line.strip()),
+            model_writer=model,
+            vocab_size=vocabulary_size,
+            model_type="unigram",
+            normalization_rule_name=("nmt_nfkc_cf" if lowercase
+                                     else "nmt_nfkc"),
+            pad_id=0, unk_id=1, bos_id=-1, eos_id=-1,
+            pad_piece=reserved[0], unk_piece=reserved[1],
+            control_symbols=reserved[2:],
+            character_coverage=0.9995,
+            hard_vocab_limit=False,
+            num_threads=2,
+            minloglevel=2,
+        )
+    except RuntimeError as error:
+        if "smaller than required_chars" not in str(error):
+            raise
+        # Every character covering 99.95% of the text needs its own piece.
+        raise ValueError(
+            "Invalid value received for argument `vocabulary_size`. "
+            "Expected at least the reserved tokens plus every character "
+            "the SentencePiece model must cover (the trainer said: "
+            f"{str(error).split('] ')[-1]}). Received: "
+            f"vocabulary_size={vocabulary_size}. Raise `vocabulary_size` "
+            "(Chinese text needs several thousand) or use "
+            "tokenizer=\"wordpiece\"."
+        ) from None
     proto = model.getvalue()
     if path is not None:
         _cache.atomic_write_bytes(path, lambda f: f.write(proto))
