@@ -26,6 +26,8 @@ from keras_objectives.data.pretokenized import load_pretokenized
 from keras_objectives.data.segmentation import Segmenter
 from keras_objectives.data.segmentation import get_segmenter
 from keras_objectives.data.segmentation import segment
+from keras_objectives.data.sentencepiece import make_sentencepiece_tokenizer
+from keras_objectives.data.sentencepiece import train_sentencepiece
 from keras_objectives.data.sources import EMBEDDED_BOOKS
 from keras_objectives.data.sources import TAIL_FRACTION
 from keras_objectives.data.sources import VALIDATION_BOOKS
@@ -34,8 +36,6 @@ from keras_objectives.data.sources import embedded_corpus
 from keras_objectives.data.sources import split_tail
 from keras_objectives.data.sources import text_files
 from keras_objectives.data.sources import tfds_text
-from keras_objectives.data.sentencepiece import make_sentencepiece_tokenizer
-from keras_objectives.data.sentencepiece import train_sentencepiece
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.data.special_tokens import reserved_tokens
 from keras_objectives.data.tfrecord import read_metadata

@@ -158,3 +158,25 @@ def test_crosswoz_ships_and_loads():
     assert len(texts) == 697 and not texts[0].startswith("\ufeff")
     assert os.path.basename(os.path.dirname(
         embedded_zh.ZH_CORPUS_FILE)) == "corpus"
+
+
+def test_pretokenized_shards_carry_word_starts(corpus, tmp_path):
+    out = str(tmp_path / "shards")
+    metadata = data.write_shards(corpus, out, 32, num_shards=2)
+    assert metadata["features"][-1] == "word_starts"
+    assert metadata["word_boundaries"]["segmenter"] == "jieba"
+    loaded = data.load_pretokenized(out)
+    assert loaded.no_word_boundaries_reason is None
+    for split in ("train", "validation"):
+        want, got = corpus.pack(split, 32), loaded.pack(split, 32)
+        assert set(got) == set(want)
+        for key in want:
+            np.testing.assert_array_equal(got[key], want[key])
+    # The same rows without word starts: a mostly-CJK corpus says why.
+    plain = {s: {k: v for k, v in corpus.pack(s, 32).items()
+                 if k != "word_starts"} for s in ("train", "validation")}
+    data.write_shards(plain, str(tmp_path / "plain"), 32,
+                      vocabulary=corpus.vocabulary, stats=corpus.stats)
+    reason = data.load_pretokenized(str(tmp_path / "plain")
+                                    ).no_word_boundaries_reason
+    assert "no `word_starts`" in reason

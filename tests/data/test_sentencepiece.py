@@ -55,3 +55,15 @@ def test_sentencepiece_refuses_a_given_vocabulary(tmp_path):
     with pytest.raises(ValueError, match="tokenizer=\"wordpiece\""):
         data.prepare_corpus(str(tmp_path), vocabulary=["[PAD]"],
                             cache_dir=False, tokenizer="sentencepiece")
+
+
+def test_pretokenized_sentencepiece_corpus_keeps_its_model(tmp_path):
+    for i, text in enumerate(TEXT * 5):
+        (tmp_path / f"{i:02d}.txt").write_text(text, encoding="utf-8")
+    corpus = data.prepare_corpus(str(tmp_path), vocabulary_size=160,
+                                 validation_fraction=0.25, cache_dir=False,
+                                 segmenter=None, tokenizer="sentencepiece")
+    out = str(tmp_path / "shards")
+    data.write_shards(corpus, out, 16)
+    loaded = data.load_pretokenized(out)
+    assert loaded.tokenizer(TEXT) == corpus.tokenizer(TEXT)
