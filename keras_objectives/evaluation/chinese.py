@@ -22,13 +22,12 @@ import os
 import re
 from collections import Counter
 
-import numpy as np
-
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.data.embedded import TAIL_FRACTION
 from keras_objectives.data.embedded import split_tail
 from keras_objectives.data.embedded_zh import ZH_VALIDATION_BOOKS
 from keras_objectives.data.embedded_zh import embedded_zh_books
+from keras_objectives.evaluation.minimal_pairs import draw_pairs
 from keras_objectives.utils import check_int
 
 TASKS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)),
@@ -212,16 +211,11 @@ def make_chinese_minimal_pairs(texts, num_pairs=300, seed=0,
     for word, _ in sorted(counts.items(), key=lambda x: (-x[1], x[0])):
         if len(frequent.setdefault(len(word), [])) < 100:
             frequent[len(word)].append(word)
-    order = np.random.default_rng(seed).permutation(len(sentences))
-    pairs = []
-    for index in order:
-        if len(pairs) == num_pairs:
-            break
-        kind = perturbations[len(pairs) % len(perturbations)]
-        rng = np.random.default_rng([seed, int(index)])
+
+    def make_bad(index, kind, rng):
         words = _perturb(split[index], kind, rng, frequent)
         good = sentences[index]
         bad = None if words is None else "".join(words) + good[-1]
-        if bad is not None and bad != good:
-            pairs.append({"good": good, "bad": bad, "kind": kind})
-    return pairs
+        return None if bad == good else bad
+
+    return draw_pairs(sentences, num_pairs, perturbations, seed, make_bad)

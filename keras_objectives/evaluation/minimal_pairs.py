@@ -164,6 +164,18 @@ def make_minimal_pairs(texts, num_pairs=300, seed=0, min_words=4,
                           f"a list drawn from {list(PERTURBATIONS)}")
     sentences = candidate_sentences(texts, min_words, max_words)
     vocabulary = frequent_words(sentences)
+    return draw_pairs(
+        sentences, num_pairs, perturbations, seed,
+        lambda index, kind, rng: perturb(sentences[index], kind, rng,
+                                         vocabulary))
+
+
+def draw_pairs(sentences, num_pairs, perturbations, seed, make_bad):
+    """Pairs from sentences in a seeded order, the kinds in rotation.
+
+    `make_bad(index, kind, rng)` returns the perturbed sentence, or `None`
+    to skip the sentence; `rng` is keyed on `(seed, index)`.
+    """
     order = np.random.default_rng(seed).permutation(len(sentences))
     pairs = []
     for index in order:
@@ -171,7 +183,7 @@ def make_minimal_pairs(texts, num_pairs=300, seed=0, min_words=4,
             break
         kind = perturbations[len(pairs) % len(perturbations)]
         rng = np.random.default_rng([seed, int(index)])
-        bad = perturb(sentences[index], kind, rng, vocabulary)
+        bad = make_bad(int(index), kind, rng)
         if bad is not None:
             pairs.append({"good": sentences[index], "bad": bad, "kind": kind})
     return pairs
