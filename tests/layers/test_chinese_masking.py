@@ -139,6 +139,18 @@ class ChineseWholeWordTest(TestCase):
         self.assertAllEqual(a["token_ids"], b["token_ids"])
         self.assertNotAllEqual(a["token_ids"], other["token_ids"])
 
+    def test_xla_static_shapes_match_eager(self):
+        batch = {k: v[:64] for k, v in self.features.items()}
+        for layer in (masker(mask_selection_length=24),
+                      masker(mask_selection_length=24,
+                             ngram_probabilities=MACBERT)):
+            eager = layer(batch)
+            jitted = tf.function(layer, jit_compile=True)(batch)
+            self.assertEqual(jitted["mask_positions"].shape, (64, 24))
+            for key in ("token_ids", "mask_positions", "mask_ids",
+                        "mask_weights"):
+                self.assertAllEqual(eager[key], jitted[key])
+
     def test_ngram_lengths_follow_the_configured_probabilities(self):
         features = {k: v[:1500] for k, v in self.features.items()}
         token_ids = tf.constant(features["token_ids"])
