@@ -36,6 +36,13 @@ def base_config():
             # its packed rows and vocabulary; tokenize nothing. None: the
             # fields above are read and tokenized in-process (cached).
             "pretokenized": None,
+            # Word boundaries for whole-word masking of text without spaces
+            # (Chinese): "auto" segments a mostly-CJK corpus with jieba
+            # (the [zh] extra), None never segments, "jieba"/"char" force.
+            "segmenter": "auto",
+            # "wordpiece" (CJK-aware for Chinese) or "sentencepiece" (a
+            # unigram model trained on the train split).
+            "tokenizer": "wordpiece",
         },
         "model": {
             "backbone": "body",  # body|bert|gpt2|a keras-hub preset.

@@ -107,6 +107,11 @@ def _check_data(d):
     d["vocabulary_size"] = check_integer(
         "data.vocabulary_size", d["vocabulary_size"],
         minimum=len(reserved_tokens()) + 1, example=8192)
+    # Chinese word segmentation and the tokenizer (owned by the zh work).
+    check_choice("data.segmenter", d["segmenter"],
+                 ("auto", "jieba", "char", "none", None))
+    check_choice("data.tokenizer", d["tokenizer"],
+                 ("wordpiece", "sentencepiece"))
     pretokenized = d["pretokenized"]
     if pretokenized is not None and (
             not isinstance(pretokenized, str) or not pretokenized.strip()):

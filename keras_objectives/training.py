@@ -21,6 +21,7 @@ from keras_objectives import data
 from keras_objectives import distribute
 from keras_objectives import objectives
 from keras_objectives.callbacks import RunLogger
+from keras_objectives.data.chinese import check_word_boundaries
 from keras_objectives.models import Pretrainer
 from keras_objectives.models.backbones import check_vocabulary
 from keras_objectives.models.backbones import make_backbone
@@ -53,11 +54,14 @@ def prepare_corpus(config):
         errors=d["errors"],
         validation=d["validation"],
         mode=d["mode"],
+        segmenter=d["segmenter"],
+        tokenizer=d["tokenizer"],
     )
 
 
 def build_objective(config, corpus):
     """The run's objective, bound to the corpus vocabulary."""
+    check_word_boundaries(config["objective"], corpus)
     return objectives.get(
         objectives.bind_vocabulary(config["objective"], corpus.vocabulary),
         special_tokens=corpus.special_tokens,

@@ -66,7 +66,8 @@ FUNCTIONS = {
 MULTI_SEED = ("linear_probe", "fine_tune", "tagging")
 # Built-in downstream tasks (no file needed): the embedded books' tails.
 BUILTIN_TASKS = {"book_attribution": "book", "books": "book",
-                 "author_attribution": "author", "authors": "author"}
+                 "author_attribution": "author", "authors": "author",
+                 "crosswoz_domain": "crosswoz"}
 _PER_RUN_KEYS = ("seed", "iterations")
 _TASKS = {}
 
@@ -89,7 +90,9 @@ def resolve_task(name, spec, corpus):
     """A task object from a recipe's `task` option (cached per process).
 
     `None`, `"book_attribution"` or `"author_attribution"`: the built-in
-    task from the held-out tails of the embedded books; `"tfds:NAME"`: a
+    task from the held-out tails of the embedded books (of the Chinese
+    works for an `embedded-zh` corpus); `"crosswoz_domain"`: the built-in
+    Chinese dialogue-domain task; `"tfds:NAME"`: a
     TFDS dataset; a path or a dict of `train`/`dev`/`test` paths: the
     user's files (CoNLL columns for `tagging`, classification files
     otherwise).
@@ -108,8 +111,7 @@ def resolve_task(name, spec, corpus):
                 f"/test paths. Received: task={spec!r}. There is no "
                 "built-in tagging task."
             )
-        task = evaluation.book_attribution_task(
-            corpus=corpus, label=BUILTIN_TASKS.get(spec, "book"))
+        task = _builtin_task(BUILTIN_TASKS.get(spec, "book"), corpus)
     elif isinstance(spec, str) and spec.startswith("tfds:"):
         task = evaluation.load_tfds(spec[len("tfds:"):])
     else:
@@ -118,6 +120,17 @@ def resolve_task(name, spec, corpus):
         task = load(**spec) if isinstance(spec, dict) else load(spec)
     _TASKS[key] = task
     return task
+
+
+def _builtin_task(kind, corpus):
+    """The built-in tasks; book attribution follows the corpus language."""
+    from keras_objectives import evaluation
+
+    if kind == "crosswoz":
+        return evaluation.crosswoz_domain_task()
+    if getattr(corpus, "source", None) == "embedded-zh" and kind == "book":
+        return evaluation.chinese_book_attribution_task(corpus=corpus)
+    return evaluation.book_attribution_task(corpus=corpus, label=kind)
 
 
 def _numbers(result):

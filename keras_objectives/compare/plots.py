@@ -17,12 +17,27 @@ import numpy as np
 from keras_objectives.compare.results import PRETRAINING
 
 
+# CJK fonts tried, in order, after DejaVu Sans when a label has Chinese (an
+# arm named in Chinese): matplotlib falls back glyph by glyph along the
+# list. The built-in recipes keep plot labels ASCII, so no plot needs one;
+# `apt-get install fonts-noto-cjk` provides the first.
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC",
+             "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei", "PingFang SC",
+             "Heiti SC", "Arial Unicode MS")
+
+
 def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import font_manager
 
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    found = [name for name in CJK_FONTS if name in installed]
+    if found and matplotlib.rcParams["font.family"] == ["sans-serif"]:
+        first = matplotlib.rcParams["font.sans-serif"][0]
+        matplotlib.rcParams["font.family"] = [first, *found]
     return plt
 
 

@@ -12,6 +12,10 @@ packed features (see `docs/data.md` and `docs/architecture.md`).
 >>> ds = data.make_dataset(packed, batch_size=32, seed=0)  # doctest: +SKIP
 """
 
+from keras_objectives.data.embedded_zh import ZH_BOOKS
+from keras_objectives.data.embedded_zh import ZH_VALIDATION_BOOKS
+from keras_objectives.data.embedded_zh import embedded_zh_books
+from keras_objectives.data.embedded_zh import embedded_zh_corpus
 from keras_objectives.data.packing import pack
 from keras_objectives.data.packing import unpack
 from keras_objectives.data.pipeline import make_dataset
@@ -19,6 +23,11 @@ from keras_objectives.data.prepare import Corpus
 from keras_objectives.data.prepare import prepare_corpus
 from keras_objectives.data.pretokenized import PretokenizedCorpus
 from keras_objectives.data.pretokenized import load_pretokenized
+from keras_objectives.data.segmentation import Segmenter
+from keras_objectives.data.segmentation import get_segmenter
+from keras_objectives.data.segmentation import segment
+from keras_objectives.data.sentencepiece import make_sentencepiece_tokenizer
+from keras_objectives.data.sentencepiece import train_sentencepiece
 from keras_objectives.data.sources import EMBEDDED_BOOKS
 from keras_objectives.data.sources import TAIL_FRACTION
 from keras_objectives.data.sources import VALIDATION_BOOKS
@@ -37,19 +46,28 @@ from keras_objectives.data.tokenizer import tokenize_documents
 from keras_objectives.data.vocabulary import load_vocabulary
 from keras_objectives.data.vocabulary import save_vocabulary
 from keras_objectives.data.vocabulary import train_vocabulary
+from keras_objectives.data.vocabulary_zh import train_cjk_vocabulary
+from keras_objectives.data.word_boundaries import word_starts
 
 __all__ = [
     "Corpus",
     "EMBEDDED_BOOKS",
     "PretokenizedCorpus",
+    "Segmenter",
     "SpecialTokens",
     "TAIL_FRACTION",
     "VALIDATION_BOOKS",
+    "ZH_BOOKS",
+    "ZH_VALIDATION_BOOKS",
     "embedded_books",
     "embedded_corpus",
+    "embedded_zh_books",
+    "embedded_zh_corpus",
+    "get_segmenter",
     "load_pretokenized",
     "load_vocabulary",
     "make_dataset",
+    "make_sentencepiece_tokenizer",
     "make_tokenizer",
     "pack",
     "prepare_corpus",
@@ -57,11 +75,15 @@ __all__ = [
     "read_packed",
     "reserved_tokens",
     "save_vocabulary",
+    "segment",
     "split_tail",
     "text_files",
     "tfds_text",
     "tokenize_documents",
+    "train_cjk_vocabulary",
+    "train_sentencepiece",
     "train_vocabulary",
     "unpack",
+    "word_starts",
     "write_shards",
 ]

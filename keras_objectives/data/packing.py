@@ -45,7 +45,8 @@ def _flatten(documents_token_ids):
 
 
 @keras_objectives_export("keras_objectives.data.pack")
-def pack(documents_token_ids, length, eos_id, pad_id, drop_remainder=False):
+def pack(documents_token_ids, length, eos_id, pad_id, drop_remainder=False,
+         word_starts=None):
     """Concatenate documents, an EOS after each, and cut rows of `length`.
 
     Args:
@@ -57,11 +58,17 @@ def pack(documents_token_ids, length, eos_id, pad_id, drop_remainder=False):
         pad_id: int, fills the end of the last row.
         drop_remainder: bool. If True, drop the last, incomplete row
             instead of padding it.
+        word_starts: optional list of 1-D bool arrays aligned with
+            `documents_token_ids`, True on the first token of every word
+            (`keras_objectives.data.word_boundaries`). They are packed the
+            same way into a `word_starts` feature (True on each EOS, False
+            on padding).
 
     Returns:
         A dict of numpy arrays with `N` rows: `token_ids` `[N, length]`
         int32, `padding_mask` `[N, length]` bool and `document_ids`
-        `[N, length]` int32. `N = ceil(tokens / length)` where `tokens`
+        `[N, length]` int32 (and `word_starts` `[N, length]` bool, when
+        given). `N = ceil(tokens / length)` where `tokens`
         counts one EOS per document (`floor` with `drop_remainder`).
 
     Examples:
@@ -73,6 +80,9 @@ def pack(documents_token_ids, length, eos_id, pad_id, drop_remainder=False):
     [[0, 0, 0, 0], [0, 0, 1, 1], [0, 1, 1, 1]]
     >>> packed["padding_mask"].tolist()[2]
     [True, False, False, False]
+    >>> pack([[7, 8, 9]], length=4, eos_id=3, pad_id=0,
+    ...      word_starts=[[True, False, True]])["word_starts"].tolist()
+    [[True, False, True, True]]
     """
     length = check_int("length", length, minimum=2)
     eos_id = check_int("eos_id", eos_id, minimum=0)
@@ -116,11 +126,33 @@ def pack(documents_token_ids, length, eos_id, pad_id, drop_remainder=False):
 
     document_ids = document_ids.reshape([num_rows, length])
     document_ids -= document_ids[:, :1]
-    return {
+    out = {
         "token_ids": token_ids.reshape([num_rows, length]),
         "padding_mask": padding_mask.reshape([num_rows, length]),
         "document_ids": document_ids.astype(np.int32),
     }
+    if word_starts is not None:
+        flags = _flat_word_starts(word_starts, lengths)
+        packed = np.zeros([size], bool)
+        stream = np.ones([total], bool)
+        stream[~is_eos] = flags
+        packed[:kept] = stream[:kept]
+        out["word_starts"] = packed.reshape([num_rows, length])
+    return out
+
+
+def _flat_word_starts(word_starts, lengths):
+    flags = [np.asarray(w, bool).reshape([-1]) for w in word_starts]
+    sizes = np.array([f.size for f in flags], np.int64)
+    if len(flags) != lengths.size or not np.array_equal(sizes, lengths):
+        raise ValueError(
+            "Invalid value received for argument `word_starts`. Expected "
+            "one bool array per document, as long as its token ids. "
+            f"Received {len(flags)} arrays for {lengths.size} documents "
+            "(or lengths that differ). Compute them with "
+            "`keras_objectives.data.word_boundaries.word_starts`."
+        )
+    return np.concatenate(flags) if flags else np.zeros([0], bool)
 
 
 @keras_objectives_export("keras_objectives.data.unpack")

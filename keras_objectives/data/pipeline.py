@@ -29,7 +29,7 @@ from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.utils import check_int
 from keras_objectives.utils import invalid
 
-FEATURES = ("token_ids", "padding_mask", "document_ids")
+FEATURES = ("token_ids", "padding_mask", "document_ids", "word_starts")
 
 
 def _packed_tensors(packed):
@@ -44,7 +44,7 @@ def _packed_tensors(packed):
             "by `keras_objectives.data.pack`",
         )
     dtypes = {"token_ids": tf.int32, "padding_mask": tf.bool,
-              "document_ids": tf.int32}
+              "document_ids": tf.int32, "word_starts": tf.bool}
     tensors = {
         k: tf.convert_to_tensor(packed[k], dtypes[k])
         for k in FEATURES
@@ -55,7 +55,8 @@ def _packed_tensors(packed):
         if t.shape.rank != 2 or t.shape != shape:
             raise ValueError(
                 "Invalid value received for argument `packed`. Expected "
-                "`token_ids`, `padding_mask` and `document_ids` of one "
+                "`token_ids`, `padding_mask`, `document_ids` and "
+                "`word_starts` of one "
                 f"shape [rows, length]. Received: {name} of shape {t.shape} "
                 f"and token_ids of shape {shape}."
             )
@@ -126,7 +127,8 @@ def make_dataset(
     Returns:
         A `tf.data.Dataset` of dicts with static shapes `[b, length]`:
         `token_ids` (int32), `padding_mask` (bool), `document_ids` (int32,
-        when `packed` has it), and `[b]`: `example_ids` (int64, the row of
+        when `packed` has it), `word_starts` (bool, when `packed` has it:
+        segmented Chinese), and `[b]`: `example_ids` (int64, the row of
         `packed`, the same row every epoch), `epoch` (int64) and
         `stream_index` (int64, the global stream position `g`, which a
         scheduled `keras_objectives.objectives.Mixture` reads). Here `b`

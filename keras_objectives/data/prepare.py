@@ -6,13 +6,22 @@ import os
 import time
 
 from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.data import embedded_zh
 from keras_objectives.data import sources
+from keras_objectives.data import word_boundaries
+from keras_objectives.data.chinese import CJK_MAJORITY
+from keras_objectives.data.chinese import cjk_share
+from keras_objectives.data.chinese import resolve_segmenter
 from keras_objectives.data.packing import pack
+from keras_objectives.data.sentencepiece import TOKENIZERS
+from keras_objectives.data.sentencepiece import make_sentencepiece_tokenizer
+from keras_objectives.data.sentencepiece import train_sentencepiece
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.data.tokenizer import make_tokenizer
 from keras_objectives.data.tokenizer import tokenize_documents
 from keras_objectives.data.vocabulary import load_vocabulary
 from keras_objectives.data.vocabulary import train_vocabulary
+from keras_objectives.data.vocabulary_zh import train_cjk_vocabulary
 from keras_objectives.utils import check_choice
 from keras_objectives.utils import check_rate
 
@@ -35,6 +44,14 @@ class Corpus:
             model is `loss_nats_per_token * tokens / bytes / ln(2)` when the
             loss averages over the same tokens.
         source: str, what the corpus was read from.
+        validation_texts: the validation documents (str), for evaluation.
+        train_word_starts, validation_word_starts: `None`, or one bool
+            array per document, True on the first token of each segmented
+            word (`segmenter`); `pack` then adds a `word_starts` feature.
+        word_boundaries: `None` or the segmentation stats (segmenter,
+            words, fallbacks, seconds per MB); also in `stats["train"]`.
+        no_word_boundaries_reason: why a mostly-CJK corpus has no word
+            boundaries (jieba missing, `segmenter=None`), else `None`.
     """
 
     train_documents_token_ids: list
@@ -44,6 +61,11 @@ class Corpus:
     tokenizer: object
     stats: dict
     source: str = ""
+    validation_texts: list = None
+    train_word_starts: list = None
+    validation_word_starts: list = None
+    word_boundaries: dict = None
+    no_word_boundaries_reason: str = None
 
     @property
     def vocabulary_size(self):
@@ -59,6 +81,7 @@ class Corpus:
             eos_id=self.special_tokens.require("eos_id"),
             pad_id=self.special_tokens.require("pad_id"),
             drop_remainder=drop_remainder,
+            word_starts=getattr(self, f"{split}_word_starts"),
         )
 
     def __repr__(self):
@@ -78,6 +101,14 @@ def _read(source, validation, mode, errors, validation_fraction):
             sources.embedded_corpus("validation", validation_books=books),
             "embedded",
         )
+    if isinstance(source, str) and source == "embedded-zh":
+        books = validation or embedded_zh.ZH_VALIDATION_BOOKS
+        return (
+            embedded_zh.embedded_zh_corpus("train", validation_books=books),
+            embedded_zh.embedded_zh_corpus("validation",
+                                           validation_books=books),
+            "embedded-zh",
+        )
     if isinstance(source, str) and source.startswith("tfds:"):
         name = source[len("tfds:"):]
         train = list(sources.tfds_text(name, "train"))
@@ -86,8 +117,9 @@ def _read(source, validation, mode, errors, validation_fraction):
     if not isinstance(source, (str, os.PathLike, list, tuple)):
         raise ValueError(
             "Invalid value received for argument `source`. Expected "
-            "\"embedded\", \"tfds:<name>\", or a path (file, directory, glob "
-            f"or list of them). Received: source={source!r}"
+            "\"embedded\", \"embedded-zh\", \"tfds:<name>\", or a path "
+            "(file, directory, glob or list of them). Received: "
+            f"source={source!r}"
         )
     documents = list(sources.text_files(source, mode=mode, errors=errors))
     if validation is not None:
@@ -116,6 +148,28 @@ def _stats(documents, token_ids):
     }
 
 
+def _tokenizer(kind, train, vocabulary, vocabulary_size, lowercase,
+               cache_dir, mostly_cjk):
+    """`(tokenizer, vocabulary)` of `prepare_corpus`."""
+    if kind == "sentencepiece":
+        proto = train_sentencepiece(train, vocabulary_size,
+                                    lowercase=lowercase, cache_dir=cache_dir)
+        tokenizer = make_sentencepiece_tokenizer(proto)
+        return tokenizer, list(tokenizer.get_vocabulary())
+    if vocabulary is None and mostly_cjk:
+        # Every CJK character its own token (the WordPiece learner keeps
+        # only 1,000 characters).
+        vocabulary = train_cjk_vocabulary(
+            train, vocabulary_size, lowercase=lowercase, cache_dir=cache_dir)
+    elif vocabulary is None:
+        vocabulary = train_vocabulary(
+            train, vocabulary_size, lowercase=lowercase, cache_dir=cache_dir)
+    elif isinstance(vocabulary, (str, os.PathLike)):
+        vocabulary = load_vocabulary(vocabulary)
+    vocabulary = list(vocabulary)
+    return make_tokenizer(vocabulary, lowercase=lowercase), vocabulary
+
+
 @keras_objectives_export("keras_objectives.data.prepare_corpus")
 def prepare_corpus(
     source="embedded",
@@ -127,11 +181,14 @@ def prepare_corpus(
     mode="file",
     vocabulary=None,
     validation_fraction=0.05,
+    segmenter="auto",
+    tokenizer="wordpiece",
 ):
     """Read a corpus, train (or load) its vocabulary and tokenize it.
 
     Args:
-        source: `"embedded"` (the 17 shipped books), `"tfds:<name>"` (its
+        source: `"embedded"` (the 17 shipped books), `"embedded-zh"` (the
+            16 shipped Chinese works), `"tfds:<name>"` (its
             `train` split, online only), or your text: a file, directory,
             glob or list of them (see `text_files`).
         vocabulary_size: int, for `train_vocabulary`.
@@ -148,10 +205,21 @@ def prepare_corpus(
             (in sorted file order) is held out.
         mode: `"file"` or `"line"`: one document per file or per line of
             your text.
-        vocabulary: `None` to train one on the train split, or a list of
+        vocabulary: `None` to train one on the train split (for a mostly
+            CJK corpus, `train_cjk_vocabulary`: every CJK character its own
+            token, WordPiece for the rest), or a list of
             tokens or a vocabulary file to use as is (for example BERT's
             `vocab.txt`; `special_tokens` then tells which specials exist).
         validation_fraction: float, see `validation`.
+        segmenter: word boundaries for whole-word masking of text without
+            spaces. `"auto"` (default): jieba for a mostly-CJK corpus when
+            the `[zh]` extra is installed, else none; `None`: none;
+            `"jieba"`, `"char"`, a `Segmenter` or a callable: that one (a
+            warning gives the CJK share when the corpus is mostly not
+            CJK). Segmentation runs once and is cached with the tokens.
+        tokenizer: `"wordpiece"` (default; CJK-aware for mostly-CJK text)
+            or `"sentencepiece"` (a unigram model trained on the train
+            split, `train_sentencepiece`; `vocabulary` must be `None`).
 
     Returns:
         A `Corpus`.
@@ -172,31 +240,49 @@ def prepare_corpus(
     (4, (9, 128))
     """
     check_choice("errors", errors, ("strict", "replace", "skip"))
+    check_choice("tokenizer", tokenizer, TOKENIZERS)
+    if tokenizer == "sentencepiece" and vocabulary is not None:
+        raise ValueError(
+            "Invalid value received for argument `vocabulary`. Expected "
+            "None with tokenizer=\"sentencepiece\" (the model is trained "
+            f"on the train split). Received: vocabulary={vocabulary!r:.60}. "
+            "Pass tokenizer=\"wordpiece\" to use a vocabulary."
+        )
     validation_fraction = check_rate("validation_fraction", validation_fraction)
     start = time.perf_counter()
     train, val, description = _read(
         source, validation, mode, errors, validation_fraction
     )
-    if vocabulary is None:
-        vocabulary = train_vocabulary(
-            train, vocabulary_size, lowercase=lowercase, cache_dir=cache_dir
-        )
-    elif isinstance(vocabulary, (str, os.PathLike)):
-        vocabulary = load_vocabulary(vocabulary)
-    vocabulary = list(vocabulary)
-    tokenizer = make_tokenizer(vocabulary, lowercase=lowercase)
+    share = cjk_share(train)
+    tokenizer, vocabulary = _tokenizer(
+        tokenizer, train, vocabulary, vocabulary_size, lowercase, cache_dir,
+        mostly_cjk=share >= CJK_MAJORITY)
     # One call (one tf.data trace, one cache file) for both splits.
     ids = tokenize_documents(tokenizer, train + val, cache_dir=cache_dir)
     train_ids, val_ids = ids[: len(train)], ids[len(train):]
+    stats = {"train": _stats(train, train_ids),
+             "validation": _stats(val, val_ids)}
+    stats["train"]["cjk_share"] = round(share, 4)
+    segmenter, reason = resolve_segmenter(segmenter, share)
+    starts = [None, None]
+    if segmenter is not None:
+        flags, words = word_boundaries.word_starts(
+            tokenizer, train + val, ids, segmenter, cache_dir=cache_dir)
+        starts = [flags[: len(train)], flags[len(train):]]
+        stats["segmentation"] = words
     corpus = Corpus(
         train_documents_token_ids=train_ids,
         validation_documents_token_ids=val_ids,
         vocabulary=vocabulary,
         special_tokens=SpecialTokens.from_vocabulary(vocabulary),
         tokenizer=tokenizer,
-        stats={"train": _stats(train, train_ids),
-               "validation": _stats(val, val_ids)},
+        stats=stats,
         source=description,
+        validation_texts=val,
+        train_word_starts=starts[0],
+        validation_word_starts=starts[1],
+        word_boundaries=stats.get("segmentation"),
+        no_word_boundaries_reason=reason,
     )
     logger.info("Prepared %r in %.1f s.", corpus,
                 time.perf_counter() - start)

@@ -8,6 +8,7 @@ TPU host reads packed rows and never tokenizes.
 import tensorflow as tf
 
 from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.data.chinese import CJK_MAJORITY
 from keras_objectives.data.packing import unpack
 from keras_objectives.data.special_tokens import SpecialTokens
 from keras_objectives.data.tfrecord import METADATA
@@ -56,6 +57,16 @@ class PretokenizedCorpus:
         self.stats = {s: self.metadata["splits"][s]["stats"] for s in SPLITS}
         self.source = self.metadata["source"]
         self.sequence_length = self.metadata["sequence_length"]
+        # Word boundaries (a segmented Chinese corpus) travel as the
+        # optional `word_starts` feature.
+        self.word_boundaries = self.metadata.get("word_boundaries")
+        self.no_word_boundaries_reason = None
+        if "word_starts" not in self.metadata.get("features", ()) and (
+                (self.stats["train"] or {}).get("cjk_share", 0)
+                >= CJK_MAJORITY):
+            self.no_word_boundaries_reason = (
+                f"the pretokenized data in {self.path!r} has no "
+                "`word_starts`: pretokenize again with jieba installed")
         self._packed = {}
         self._tokenizer = None
 
@@ -77,6 +88,15 @@ class PretokenizedCorpus:
 
     @property
     def tokenizer(self):
+        model = self.metadata.get("sentencepiece_model")
+        if self._tokenizer is None and model:
+            from keras_objectives.data.sentencepiece import (
+                make_sentencepiece_tokenizer,
+            )
+
+            name = tf.io.gfile.join(self.path, model)
+            with tf.io.gfile.GFile(name, "rb") as f:
+                self._tokenizer = make_sentencepiece_tokenizer(f.read())
         if self._tokenizer is None:
             from keras_objectives.data.tokenizer import make_tokenizer
 

@@ -1,8 +1,9 @@
 """Pre-tokenized data: packed rows as TFRecord shards, read back to memory.
 
 `write_shards` writes the packed rows of the train and validation splits
-(`token_ids`, `padding_mask`, `document_ids`: one `tf.train.Example` of
-int64 lists per row) so that TPU hosts read token ids and never tokenize.
+(`token_ids`, `padding_mask`, `document_ids`, and `word_starts` for a
+segmented corpus: one `tf.train.Example` of int64 lists per row) so that
+TPU hosts read token ids and never tokenize.
 `read_packed` (`tfrecord_read.py`, with the format's constants) loads one
 split back into the dict of `[rows, length]` arrays that `make_dataset`
 consumes, bit for bit; `load_pretokenized`
@@ -12,6 +13,7 @@ A directory holds
     train-00000-of-00008.tfrecord ...   rows 0.. of the train split, in order
     validation-00000-of-00001.tfrecord
     vocabulary.txt                       one token per line
+    sentencepiece.model                  the SentencePiece model, if any
     metadata.json                        written last
 
 `metadata.json` (format version, row length, vocabulary size and hash,
@@ -35,11 +37,13 @@ from keras_objectives.data.tfrecord_read import FEATURES
 from keras_objectives.data.tfrecord_read import FORMAT
 from keras_objectives.data.tfrecord_read import FORMAT_VERSION
 from keras_objectives.data.tfrecord_read import METADATA
+from keras_objectives.data.tfrecord_read import SENTENCEPIECE
 from keras_objectives.data.tfrecord_read import SPLITS
 from keras_objectives.data.tfrecord_read import VOCABULARY
 from keras_objectives.data.tfrecord_read import check_directory
 from keras_objectives.data.tfrecord_read import check_metadata  # noqa: F401
 from keras_objectives.data.tfrecord_read import content_hash
+from keras_objectives.data.tfrecord_read import features_of
 from keras_objectives.data.tfrecord_read import read_metadata  # noqa: F401
 from keras_objectives.data.tfrecord_read import read_packed  # noqa: F401
 from keras_objectives.data.tfrecord_read import vocabulary_hash
@@ -81,7 +85,8 @@ def _as_packed(packed, length, split):
             "returned by `keras_objectives.data.pack`. Received: "
             f"{type(packed).__name__} with keys {sorted(packed or {})}."
         )
-    out = {k: np.asarray(packed[k]).astype(DTYPES[k]) for k in FEATURES}
+    out = {k: np.asarray(packed[k]).astype(DTYPES[k])
+           for k in features_of(packed)}
     for name, array in out.items():
         if array.ndim != 2 or array.shape[1] != length:
             raise ValueError(
@@ -93,14 +98,16 @@ def _as_packed(packed, length, split):
     return out
 
 
-def _example(token_ids, padding_mask, document_ids):
-    def ints(row):
-        return tf.train.Feature(int64_list=tf.train.Int64List(value=row))
+def _example(token_ids, padding_mask, document_ids, word_starts=None):
+    def ints(values):
+        return tf.train.Feature(int64_list=tf.train.Int64List(
+            value=np.asarray(values).astype(np.int64).tolist()))
 
+    row = {"token_ids": token_ids, "padding_mask": padding_mask,
+           "document_ids": document_ids, "word_starts": word_starts}
     return tf.train.Example(features=tf.train.Features(feature={
-        "token_ids": ints(token_ids.tolist()),
-        "padding_mask": ints(padding_mask.astype(np.int64).tolist()),
-        "document_ids": ints(document_ids.tolist()),
+        name: ints(values) for name, values in row.items()
+        if values is not None
     })).SerializeToString()
 
 
@@ -114,14 +121,14 @@ def _write_split(packed, output_dir, split, rows_per_shard):
         lo, hi = shard * rows_per_shard, min(rows, (shard + 1) * rows_per_shard)
         with tf.io.TFRecordWriter(tf.io.gfile.join(output_dir, name)) as writer:
             for i in range(lo, hi):
-                writer.write(_example(*(packed[k][i] for k in FEATURES)))
+                writer.write(_example(**{k: v[i] for k, v in packed.items()}))
     return files
 
 
-def _write_text(path, text):
+def _write_text(path, text, mode="w"):
     """Write `text` to `path` atomically: a temporary object, then rename."""
     tmp = f"{path}.tmp-{uuid.uuid4().hex}"
-    with tf.io.gfile.GFile(tmp, "w") as f:
+    with tf.io.gfile.GFile(tmp, mode) as f:
         f.write(text)
     tf.io.gfile.rename(tmp, path, overwrite=True)
 
@@ -260,13 +267,22 @@ def write_shards(
     splits = _write_splits(packed, output_dir, num_shards, stats)
     _write_text(tf.io.gfile.join(output_dir, VOCABULARY),
                 "".join(t + "\n" for t in vocabulary))
+    proto = (getattr(getattr(corpus_or_packed, "tokenizer", None), "proto",
+                     None) if hasattr(corpus_or_packed, "pack") else None)
+    if isinstance(proto, bytes):  # SentencePiece: its model, for evaluation
+        _write_text(tf.io.gfile.join(output_dir, SENTENCEPIECE), proto,
+                    mode="wb")
     metadata = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "sequence_length": length,
+        "features": list(features_of(packed["train"])),
         "vocabulary_size": len(vocabulary),
         "vocabulary_file": VOCABULARY,
         "vocabulary_hash": vocabulary_hash(vocabulary),
+        "sentencepiece_model": (SENTENCEPIECE if isinstance(proto, bytes)
+                                else None),
+        "word_boundaries": (stats or {}).get("segmentation"),
         "lowercase": True if lowercase is None else bool(lowercase),
         "special_tokens": special.get_config(),
         "source": str(source),

@@ -22,10 +22,19 @@ FORMAT = "keras_objectives.pretokenized"
 FORMAT_VERSION = 1
 METADATA = "metadata.json"
 VOCABULARY = "vocabulary.txt"
+SENTENCEPIECE = "sentencepiece.model"
 SPLITS = ("train", "validation")
 FEATURES = ("token_ids", "padding_mask", "document_ids")
+# Written when the corpus has word boundaries (a segmented Chinese corpus):
+# `metadata["features"]` then lists it, and it enters the content hash.
+OPTIONAL_FEATURES = ("word_starts",)
 DTYPES = {"token_ids": np.int32, "padding_mask": bool,
-          "document_ids": np.int32}
+          "document_ids": np.int32, "word_starts": bool}
+
+
+def features_of(packed):
+    """The features of a packed split to store: the three, and optionals."""
+    return FEATURES + tuple(k for k in OPTIONAL_FEATURES if k in packed)
 
 
 def check_directory(path):
@@ -42,7 +51,7 @@ def check_directory(path):
 def content_hash(packed):
     """A hex sha256 of the features, dtypes, shapes and bytes of a split."""
     h = hashlib.sha256()
-    for name in FEATURES:
+    for name in features_of(packed):
         array = np.ascontiguousarray(packed[name], DTYPES[name])
         h.update(f"{name}:{array.dtype.str}:{array.shape};".encode())
         h.update(array.tobytes())
@@ -128,16 +137,12 @@ def check_metadata(metadata, path, sequence_length=None,
         )
 
 
-def _parse(length):
-    spec = {k: tf.io.FixedLenFeature([length], tf.int64) for k in FEATURES}
+def _parse(length, names):
+    spec = {k: tf.io.FixedLenFeature([length], tf.int64) for k in names}
 
     def parse(serialized):
         rows = tf.io.parse_example(serialized, spec)
-        return {
-            "token_ids": tf.cast(rows["token_ids"], tf.int32),
-            "padding_mask": tf.cast(rows["padding_mask"], tf.bool),
-            "document_ids": tf.cast(rows["document_ids"], tf.int32),
-        }
+        return {k: tf.cast(rows[k], tf.as_dtype(DTYPES[k])) for k in names}
 
     return parse
 
@@ -159,8 +164,8 @@ def read_packed(path, split="train", sequence_length=None,
 
     Returns:
         The dict `pack` returns: `token_ids` `[N, length]` int32,
-        `padding_mask` bool and `document_ids` int32, ready for
-        `make_dataset`.
+        `padding_mask` bool and `document_ids` int32 (and `word_starts`
+        bool, when it was written), ready for `make_dataset`.
 
     Raises:
         FileNotFoundError, ValueError: a missing or half-written directory,
@@ -180,17 +185,18 @@ def read_packed(path, split="train", sequence_length=None,
                 f"shard {name!r} listed in {METADATA} is missing. Copy the "
                 "whole directory, or pretokenize again."
             )
-    parts = {k: [np.zeros([0, length], DTYPES[k])] for k in FEATURES}
+    names = tuple(metadata.get("features", FEATURES))
+    parts = {k: [np.zeros([0, length], DTYPES[k])] for k in names}
     if files:
         dataset = (
             tf.data.TFRecordDataset(files, buffer_size=8 << 20)
             .batch(4096)
-            .map(_parse(length), num_parallel_calls=tf.data.AUTOTUNE,
+            .map(_parse(length, names), num_parallel_calls=tf.data.AUTOTUNE,
                  deterministic=True)
             .prefetch(tf.data.AUTOTUNE)
         )
         for batch in dataset:
-            for k in FEATURES:
+            for k in names:
                 parts[k].append(batch[k].numpy())
     packed = {k: np.concatenate(v) for k, v in parts.items()}
     if len(packed["token_ids"]) != info["rows"]:

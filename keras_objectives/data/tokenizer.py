@@ -7,6 +7,7 @@ anyway, as `.npz` files keyed by a hash of the documents and of the
 tokenizer's vocabulary and settings.
 """
 
+import hashlib
 import os
 
 import numpy as np
@@ -73,7 +74,8 @@ def make_tokenizer(vocabulary, lowercase=True, sequence_length=None):
     )
 
 
-def _tokens_key(tokenizer, documents):
+def tokens_key(tokenizer, documents):
+    """The cache key of a corpus' token ids (documents and tokenizer)."""
     settings = (
         "lowercase", "strip_accents", "split", "split_on_cjk",
         "suffix_indicator", "oov_token", "special_tokens_in_strings",
@@ -83,6 +85,9 @@ def _tokens_key(tokenizer, documents):
         "settings": {k: getattr(tokenizer, k, None) for k in settings},
         "vocabulary": _cache.content_hash({}, tokenizer.get_vocabulary()),
     }
+    proto = getattr(tokenizer, "proto", None)  # SentencePiece: its model
+    if isinstance(proto, bytes):
+        header["proto"] = hashlib.sha256(proto).hexdigest()
     return _cache.content_hash(header, documents)
 
 
@@ -128,7 +133,7 @@ def tokenize_documents(tokenizer, documents, batch_size=256, cache_dir=None):
             "and let `pack` cut the sequences."
         )
     path = _cache.cache_path(
-        cache_dir, "tokens", _tokens_key(tokenizer, documents), ".npz"
+        cache_dir, "tokens", tokens_key(tokenizer, documents), ".npz"
     )
     if path is not None and os.path.exists(path):
         with np.load(path) as data:

@@ -8,6 +8,9 @@ metrics, whatever objective trained the body. See `docs/evaluation.md`.
 from keras_objectives.evaluation.book_attribution import book_attribution_task
 from keras_objectives.evaluation.book_attribution import check_no_overlap
 from keras_objectives.evaluation.book_attribution import split_book_tail
+from keras_objectives.evaluation.chinese import chinese_book_attribution_task
+from keras_objectives.evaluation.chinese import crosswoz_domain_task
+from keras_objectives.evaluation.chinese import make_chinese_minimal_pairs
 from keras_objectives.evaluation.fine_tuning import build_classifier
 from keras_objectives.evaluation.fine_tuning import evaluate_fine_tuning
 from keras_objectives.evaluation.language_model import evaluate_language_model
@@ -45,6 +48,9 @@ __all__ = [
     "TaggingTask",
     "accuracy",
     "bio_chunks",
+    "chinese_book_attribution_task",
+    "crosswoz_domain_task",
+    "make_chinese_minimal_pairs",
     "book_attribution_task",
     "build_classifier",
     "check_no_overlap",

@@ -17,8 +17,8 @@ from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.evaluation import common
 from keras_objectives.utils import check_int
 
-LM_KEYS = ("loss", "perplexity", "bits_per_byte", "tokens", "bytes",
-           "total_nll")
+LM_KEYS = ("loss", "perplexity", "bits_per_byte", "bits_per_character",
+           "tokens", "bytes", "characters", "total_nll")
 
 
 def next_token_reason(objective):
@@ -223,7 +223,9 @@ def evaluate_language_model(model, objective, corpus, seed=0, texts=None,
 
     Returns:
         A dict: `loss` (mean NLL in nats per token), `perplexity`,
-        `bits_per_byte`, `tokens`, `bytes`, `total_nll`, `documents`. For an
+        `bits_per_byte`, `bits_per_character` (the same total over the
+        characters; for Chinese), `tokens`, `bytes`, `characters`,
+        `total_nll`, `documents`. For an
         arm without a next-token distribution the metrics are `None` and
         `reason` says why.
     """
@@ -240,6 +242,7 @@ def evaluate_language_model(model, objective, corpus, seed=0, texts=None,
             and stats.get("bytes")):
         documents = [[int(i) for i in d] for d in documents]
         num_bytes, count = int(stats["bytes"]), len(documents)
+        num_characters = int(stats.get("characters") or 0)
     else:
         texts = _budget_texts(
             texts if texts is not None else common.validation_texts(corpus),
@@ -251,6 +254,7 @@ def evaluate_language_model(model, objective, corpus, seed=0, texts=None,
             )
         documents = common.tokenize(corpus.tokenizer, texts)
         num_bytes = sum(len(t.encode("utf-8")) for t in texts)
+        num_characters = sum(len(t) for t in texts)
         count = len(texts)
     inputs, targets, weights, prefix_mask = causal_rows(
         objective, documents, length)
@@ -264,8 +268,12 @@ def evaluate_language_model(model, objective, corpus, seed=0, texts=None,
         "loss": loss,
         "perplexity": math.exp(min(loss, 700.0)),
         "bits_per_byte": total / math.log(2) / num_bytes,
+        # Chinese: a character is 3 UTF-8 bytes, and usually one token.
+        "bits_per_character": (total / math.log(2) / num_characters
+                               if num_characters else None),
         "tokens": tokens,
         "bytes": num_bytes,
+        "characters": num_characters,
         "total_nll": total,
         "documents": count,
         "scoring": "causal",

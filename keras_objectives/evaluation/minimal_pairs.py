@@ -24,6 +24,8 @@ from collections import Counter
 import numpy as np
 
 from keras_objectives.api_export import keras_objectives_export
+from keras_objectives.data.chinese import CJK_MAJORITY
+from keras_objectives.data.chinese import cjk_share
 from keras_objectives.evaluation import common
 from keras_objectives.evaluation import scoring
 from keras_objectives.utils import check_int
@@ -162,6 +164,18 @@ def make_minimal_pairs(texts, num_pairs=300, seed=0, min_words=4,
                           f"a list drawn from {list(PERTURBATIONS)}")
     sentences = candidate_sentences(texts, min_words, max_words)
     vocabulary = frequent_words(sentences)
+    return draw_pairs(
+        sentences, num_pairs, perturbations, seed,
+        lambda index, kind, rng: perturb(sentences[index], kind, rng,
+                                         vocabulary))
+
+
+def draw_pairs(sentences, num_pairs, perturbations, seed, make_bad):
+    """Pairs from sentences in a seeded order, the kinds in rotation.
+
+    `make_bad(index, kind, rng)` returns the perturbed sentence, or `None`
+    to skip the sentence; `rng` is keyed on `(seed, index)`.
+    """
     order = np.random.default_rng(seed).permutation(len(sentences))
     pairs = []
     for index in order:
@@ -169,7 +183,7 @@ def make_minimal_pairs(texts, num_pairs=300, seed=0, min_words=4,
             break
         kind = perturbations[len(pairs) % len(perturbations)]
         rng = np.random.default_rng([seed, int(index)])
-        bad = perturb(sentences[index], kind, rng, vocabulary)
+        bad = make_bad(int(index), kind, rng)
         if bad is not None:
             pairs.append({"good": sentences[index], "bad": bad, "kind": kind})
     return pairs
@@ -194,7 +208,8 @@ def evaluate_minimal_pairs(model, objective, corpus, seed=0, num_pairs=300,
         pairs: optional ready-made pairs (dicts with `good`, `bad`, `kind`).
         batch_size: int.
         **options: `min_words`, `max_words`, `perturbations` for
-            `make_minimal_pairs`.
+            `make_minimal_pairs` (for mostly-CJK text,
+            `make_chinese_minimal_pairs` and its options).
 
     Returns:
         A dict: `accuracy` and `accuracy_<kind>` (a tie counts one half),
@@ -208,7 +223,15 @@ def evaluate_minimal_pairs(model, objective, corpus, seed=0, num_pairs=300,
     if pairs is None:
         texts = texts if texts is not None else common.validation_texts(
             corpus)
-        pairs = make_minimal_pairs(texts, num_pairs, seed, **options)
+        if cjk_share(texts) >= CJK_MAJORITY:  # Chinese: no spaces.
+            from keras_objectives.evaluation.chinese import (
+                make_chinese_minimal_pairs,
+            )
+
+            pairs = make_chinese_minimal_pairs(texts, num_pairs, seed,
+                                               **options)
+        else:
+            pairs = make_minimal_pairs(texts, num_pairs, seed, **options)
     if not pairs:
         raise ValueError(
             "Invalid value received for argument `texts`: no sentence of "

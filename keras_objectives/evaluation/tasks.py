@@ -10,6 +10,10 @@ Classification files, one example per line or row:
 Tagging files (`load_conll`): one token per line, whitespace-separated
 columns (`word POS chunk` for CoNLL-2000), a blank line between sentences.
 
+Files are UTF-8, with or without a byte-order mark, and may be
+xz-compressed (`train.txt.xz`). Text is kept as it is: Chinese text with
+full-width punctuation and no spaces is one `<label> <text>` line.
+
 Labels are the sorted labels of the training split; a dev or test label
 never seen in training, an empty split, or a ragged CoNLL file raises an
 error naming the file (and line). Without a dev file, `dev_fraction` of the
@@ -19,6 +23,7 @@ touches the test split.
 
 import csv
 import json
+import lzma
 import os
 
 import numpy as np
@@ -76,9 +81,12 @@ def _carve_dev(examples, dev_fraction, seed):
 
 
 def _open(path):
+    """UTF-8 text with or without a byte-order mark; `.xz` decompressed."""
     if not os.path.isfile(path):
         raise invalid("path", os.fspath(path), "an existing file")
-    return open(path, encoding="utf-8", newline="")
+    if os.fspath(path).endswith(".xz"):
+        return lzma.open(path, "rt", encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def _read_split(split, path, reader, *args):
@@ -101,7 +109,11 @@ def _read_label_text(path):
             line = line.strip()
             if not line:
                 continue
+            # Any whitespace after the label: a space, a tab or U+3000.
             label, _, text = line.partition(" ")
+            parts = line.split(maxsplit=1)
+            if len(parts) == 2:
+                label, text = parts
             if not text.strip():
                 raise ValueError(
                     f"{path}:{number}: expected `<label> <text>`, found no "
@@ -170,7 +182,7 @@ def read_classification_file(path, format=None, label_column="label",
     """`(label, text)` string pairs of one file (module docstring)."""
     path = os.fspath(path)
     if format is None:
-        ext = os.path.splitext(path)[1].lower()
+        ext = os.path.splitext(path.removesuffix(".xz"))[1].lower()
         format = _EXTENSIONS.get(ext)
         if format is None:
             raise invalid("format", None, f"one of {list(FORMATS)} (the "

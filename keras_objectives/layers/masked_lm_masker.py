@@ -10,6 +10,7 @@ from keras_objectives.layers.seeded_transform import SeededTransform
 from keras_objectives.layers.seeded_transform import padding_mask_of
 from keras_objectives.layers.seeded_transform import passthrough
 from keras_objectives.ops import masking
+from keras_objectives.ops import ngrams
 from keras_objectives.ops.selection import COUNT_MODES
 from keras_objectives.utils import check_choice
 from keras_objectives.utils import check_int
@@ -104,7 +105,13 @@ class MaskedLMMasker(SeededTransform):
             `mask_positions`/`mask_ids`/`mask_weights`.
         whole_word: bool, select whole words.
         continuation_token_ids: list of the ids of `##` pieces (whole
-            words).
+            words); `[]` when words come only from a `word_starts` feature.
+        replacement_unit: `None`, `"word"` or `"token"`: one 80/10/10
+            decision per selected word (n-gram) or per token. `None` is
+            `"token"` for words from `word_starts` and for n-grams
+            (BERT-wwm, MacBERT) and `"word"` for `##` words.
+        ngram_probabilities: `None`, or the probabilities of masking 1, 2,
+            ... words at once (MacBERT: `[0.4, 0.3, 0.2, 0.1]`).
         vocabulary: optional list of token strings, used only to derive
             `continuation_token_ids` (tokens starting with `##`); it is not
             stored in the config.
@@ -125,8 +132,9 @@ class MaskedLMMasker(SeededTransform):
 
     Call arguments:
         inputs: `token_ids` (`[L]` or `[B, L]`) or a dict with `token_ids`
-            and optionally `padding_mask`, `example_ids`, `epoch` and any
-            feature to pass through (`segment_ids`, `document_ids`...).
+            and optionally `padding_mask`, `example_ids`, `epoch`,
+            `word_starts` (bool, words for `whole_word`) and any feature to
+            pass through (`segment_ids`, `document_ids`...).
 
     Returns:
         With `form="features"`, a dict: `token_ids` (corrupted),
@@ -173,11 +181,19 @@ class MaskedLMMasker(SeededTransform):
         pad_token_id=0,
         seed=None,
         dupe_factor=None,
+        replacement_unit=None,
+        ngram_probabilities=None,
         **kwargs,
     ):
         super().__init__(seed=seed, dupe_factor=dupe_factor, **kwargs)
         self.form = check_choice("form", form, FORMS)
         self.pad_token_id = check_int("pad_token_id", pad_token_id, minimum=0)
+        if replacement_unit is not None:
+            check_choice("replacement_unit", replacement_unit,
+                         ("word", "token"))
+        self.replacement_unit = replacement_unit
+        self.ngram_probabilities = None if ngram_probabilities is None else (
+            list(ngrams.check_ngram_probabilities(ngram_probabilities)))
         self.vocabulary_size = check_int(
             "vocabulary_size", vocabulary_size, minimum=1)
         if mask_token_id is None:
@@ -208,12 +224,13 @@ class MaskedLMMasker(SeededTransform):
         continuation_token_ids = _continuation_ids(
             vocabulary, continuation_token_ids, self.vocabulary_size)
         self.continuation_token_ids = continuation_token_ids
-        if self.whole_word and not continuation_token_ids:
+        if self.whole_word and continuation_token_ids is None:
             raise invalid(
                 "continuation_token_ids", continuation_token_ids,
                 "the ids of the `##` continuation pieces when "
                 "whole_word=True",
-                "Pass `continuation_token_ids` or `vocabulary`",
+                "Pass `continuation_token_ids` or `vocabulary` (or `[]` "
+                "when every input carries a `word_starts` feature)",
             )
         self._special = sorted(set(self.special_token_ids)
                                | {self.mask_token_id})
@@ -243,7 +260,8 @@ class MaskedLMMasker(SeededTransform):
     def _may_exceed_ceil(self):
         """True when a row may draw more than `ceil(rate * n)` tokens."""
         return self.count_mode == "bernoulli" or (
-            self.count_mode == "prob_round" and self.whole_word)
+            self.count_mode == "prob_round"
+            and (self.whole_word or self.ngram_probabilities is not None))
 
     def selection_length(self, sequence_length):
         """The number of output slots for a static sequence length."""
@@ -289,9 +307,32 @@ class MaskedLMMasker(SeededTransform):
             count_mode=self.count_mode,
         )
 
+    def _word_starts(self, features):
+        """The `word_starts` feature whole words come from, or `None`."""
+        if not self.whole_word or "word_starts" not in features:
+            if self.whole_word and not self.continuation_token_ids:
+                raise ValueError(
+                    f"{type(self).__name__}(whole_word=True) without "
+                    "`continuation_token_ids` needs a `word_starts` feature "
+                    "(a segmented corpus). Received features: "
+                    f"{sorted(features)}. Prepare the corpus with a "
+                    "segmenter (`pip install \"keras-objectives[zh]\"`, "
+                    "`data.segmenter=\"auto\"`) or pass the `##` ids."
+                )
+            return None
+        return features["word_starts"]
+
+    def _replacement_unit(self, word_starts):
+        if self.replacement_unit is not None:
+            return self.replacement_unit
+        if word_starts is not None or self.ngram_probabilities is not None:
+            return "token"
+        return "word"
+
     def transform(self, features, keys):
         token_ids = features["token_ids"]
         length = self._sequence_length(token_ids)
+        word_starts = self._word_starts(features)
         outputs = masking.masked_lm_mask(
             token_ids,
             keys,
@@ -299,6 +340,9 @@ class MaskedLMMasker(SeededTransform):
             padding_mask=features.get("padding_mask"),
             continuation_token_ids=self.continuation_token_ids,
             whole_word=self.whole_word,
+            word_starts=word_starts,
+            replacement_unit=self._replacement_unit(word_starts),
+            ngram_probabilities=self.ngram_probabilities,
             **self._options(),
         )
         return self.format(features, outputs)
@@ -341,4 +385,6 @@ class MaskedLMMasker(SeededTransform):
             "continuation_token_ids": self.continuation_token_ids,
             "form": self.form,
             "pad_token_id": self.pad_token_id,
+            "replacement_unit": self.replacement_unit,
+            "ngram_probabilities": self.ngram_probabilities,
         }

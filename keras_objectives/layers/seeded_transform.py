@@ -120,9 +120,11 @@ def passthrough(features, exclude=()):
 
     The stream bookkeeping of `keras_objectives.data.make_dataset`
     (`example_ids`, `epoch`, `stream_index`) keys the noise and is not
-    forwarded.
+    forwarded; nor is `word_starts` (segmented words, read by whole-word
+    maskers), which is data for the transform, never a model input.
     """
-    skip = {"token_ids", "example_ids", "epoch", "stream_index", *exclude}
+    skip = {"token_ids", "example_ids", "epoch", "stream_index",
+            "word_starts", *exclude}
     return {k: v for k, v in features.items() if k not in skip}
 
 

@@ -28,7 +28,9 @@ class SpanMasker(MaskedLMMasker):
     at a uniformly random *token* snapped to its word start (so long words
     are likelier anchors); here anchors are uniform over words. Words come
     from `##` continuation pieces with `whole_word=True` (SpanBERT's
-    setting); with `whole_word=False`, every token is a word.
+    setting), or from a `word_starts` feature (segmented Chinese: spans of
+    whole jieba words); with `whole_word=False`, every token is a word.
+    `ngram_probabilities` and `replacement_unit` do not apply here.
 
     A row draws a static `num_candidate_spans` spans (default
     `min(S, ceil(2 S / mean) + 4)`, `S` the selection length and `mean` the
@@ -114,6 +116,7 @@ class SpanMasker(MaskedLMMasker):
             padding_mask=features.get("padding_mask"),
             continuation_token_ids=(
                 self.continuation_token_ids if self.whole_word else None),
+            word_starts=self._word_starts(features),
             **self._options(),
         )
         return self.format(features, outputs)

@@ -36,10 +36,19 @@ class MaskedLM(TokenMasking):
             (keras-hub), `"exact_round"` (BERT) or `"bernoulli"` (HF): how
             many tokens a row selects.
         mask_selection_length: int or `None` (sized from the rate).
-        whole_word: bool, select whole WordPiece words (`##` pieces).
+        whole_word: bool, select whole words: from the `word_starts`
+            feature of a segmented corpus (Chinese, BERT-wwm), else
+            WordPiece words (`##` pieces).
         continuation_token_ids: ids of `##` pieces; required with
             `whole_word=True` (`keras_objectives.data` computes them).
         dupe_factor: int or `None`; static masking with that many copies.
+        replacement_unit: `None`, `"word"` or `"token"`: one 80/10/10
+            decision per word or per token (`None`: per token for
+            segmented words and n-grams, as BERT-wwm; see
+            `MaskedLMMasker`).
+        ngram_probabilities: `None`, or the probabilities of masking 1, 2,
+            ... whole words at once (ERNIE/MacBERT: `[0.4, 0.3, 0.2,
+            0.1]`), at the same expected token rate.
 
     Examples:
 

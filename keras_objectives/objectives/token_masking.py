@@ -7,7 +7,7 @@ from keras_objectives.objectives.objective import Objective
 MASKING_ARGUMENTS = (
     "selection_rate", "mask_token_rate", "random_token_rate", "count_mode",
     "mask_selection_length", "whole_word", "continuation_token_ids",
-    "dupe_factor",
+    "dupe_factor", "replacement_unit", "ngram_probabilities",
 )
 
 
@@ -32,7 +32,8 @@ class TokenMasking(Objective):
         special_tokens, sequence_length, seed: see `Objective`.
         selection_rate, mask_token_rate, random_token_rate, count_mode,
         mask_selection_length, whole_word, continuation_token_ids,
-        dupe_factor: the masking, with `MaskedLM`'s defaults (see there).
+        dupe_factor, replacement_unit, ngram_probabilities: the masking,
+        with `MaskedLM`'s defaults (see there).
     """
 
     attention_mode = "bidirectional"
@@ -56,6 +57,8 @@ class TokenMasking(Objective):
         whole_word=False,
         continuation_token_ids=None,
         dupe_factor=None,
+        replacement_unit=None,
+        ngram_probabilities=None,
     ):
         super().__init__(special_tokens, sequence_length, seed)
         self.set_preprocessor(self.make_layer(
@@ -67,6 +70,8 @@ class TokenMasking(Objective):
             whole_word=whole_word,
             continuation_token_ids=continuation_token_ids,
             dupe_factor=dupe_factor,
+            replacement_unit=replacement_unit,
+            ngram_probabilities=ngram_probabilities,
         ))
 
     def make_layer(self, **masking):

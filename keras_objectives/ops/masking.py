@@ -24,6 +24,7 @@ import math
 
 import tensorflow as tf
 
+from keras_objectives.ops import ngrams
 from keras_objectives.ops import random as kr
 from keras_objectives.ops import selection
 
@@ -254,6 +255,9 @@ def masked_lm_mask(
     padding_mask=None,
     continuation_token_ids=None,
     whole_word=False,
+    word_starts=None,
+    replacement_unit="word",
+    ngram_probabilities=None,
 ):
     """Masked-LM corruption of single tokens or whole words.
 
@@ -271,6 +275,16 @@ def masked_lm_mask(
         padding_mask: optional `[B, L]` bool, True on real tokens.
         continuation_token_ids: list of the `##` piece ids (whole words).
         whole_word: bool, select whole words.
+        word_starts: optional `[B, L]` bool, True on the first token of
+            each word (segmented Chinese); with `whole_word`, words come
+            from it instead of `##` pieces (`ngrams.starts_from_feature`).
+        replacement_unit: `"word"`: one 80/10/10 decision per selected
+            word (or n-gram); `"token"`: one per token (BERT-wwm's
+            per-character choice). Single tokens decide per token anyway.
+        ngram_probabilities: optional tuple, select n-grams of 1, 2, ...
+            words (tokens without `whole_word`) with these probabilities
+            (`ngrams.select_ngrams`, which ignores `count_mode`); `None`
+            selects single units.
 
     Returns:
         The dict described in this module's docstring.
@@ -291,17 +305,30 @@ def masked_lm_mask(
     allowed = _allowed(vocabulary_size, special, random_token_rate)
     eligible = selection.eligible_mask(token_ids, special, padding_mask)
     rates = (mask_token_id, mask_token_rate, random_token_rate)
-    if not whole_word:
+    if not whole_word and ngram_probabilities is None:
         selected = selection.select_tokens(
             keys, eligible, selection_rate, count_mode, mask_selection_length)
         return corrupt(keys, token_ids, selected, mask_selection_length,
                        allowed, *rates)
-    starts = selection.word_starts(token_ids, eligible, continuation_token_ids)
-    selected, word_ids = selection.select_words(
-        keys, eligible, starts, selection_rate, count_mode,
-        mask_selection_length)
+    if not whole_word:
+        starts = eligible
+    elif word_starts is not None:
+        starts = ngrams.starts_from_feature(word_starts, eligible)
+    else:
+        starts = selection.word_starts(token_ids, eligible,
+                                       continuation_token_ids)
+    if ngram_probabilities is not None:
+        selected, unit_ids = ngrams.select_ngrams(
+            keys, eligible, starts, selection_rate, tuple(ngram_probabilities),
+            mask_selection_length)
+    else:
+        selected, unit_ids = selection.select_words(
+            keys, eligible, starts, selection_rate, count_mode,
+            mask_selection_length)
+    if replacement_unit == "token":
+        unit_ids = None
     return corrupt(keys, token_ids, selected, mask_selection_length, allowed,
-                   *rates, unit_ids=word_ids,
+                   *rates, unit_ids=unit_ids,
                    num_units=token_ids.shape[-1])
 
 
@@ -322,12 +349,14 @@ def span_mask(
     padding_mask=None,
     continuation_token_ids=None,
     return_span_ids=False,
+    word_starts=None,
 ):
     """SpanBERT span masking: Geometric spans of whole words, per-span 80/10/10.
 
     Args are those of `masked_lm_mask`, plus `num_candidate_spans`,
     `geometric_p` and `max_span_length` (see `selection.select_spans`).
-    With `continuation_token_ids=None` every token is a word. With
+    With `continuation_token_ids=None` every token is a word; a
+    `word_starts` feature (segmented Chinese) gives the words instead. With
     `return_span_ids=True` the dict also holds `span_ids` (`[B, L]`, the
     span covering each position, -1 elsewhere).
 
@@ -346,7 +375,11 @@ def span_mask(
     special = sorted(set(special_token_ids) | {int(mask_token_id)})
     allowed = _allowed(vocabulary_size, special, random_token_rate)
     eligible = selection.eligible_mask(token_ids, special, padding_mask)
-    starts = selection.word_starts(token_ids, eligible, continuation_token_ids)
+    if word_starts is not None:
+        starts = ngrams.starts_from_feature(word_starts, eligible)
+    else:
+        starts = selection.word_starts(token_ids, eligible,
+                                       continuation_token_ids)
     selected, span_ids = select_spans(
         keys, eligible, starts, selection_rate, count_mode,
         mask_selection_length, num_candidate_spans, geometric_p,

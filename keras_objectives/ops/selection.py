@@ -324,7 +324,7 @@ def first_at_least(cumulative, targets):
 
 
 def _select_words(keys, eligible, starts, rate, count_mode,
-                  mask_selection_length):
+                  mask_selection_length, selectable=None):
     """Select whole words in random order under a token budget (XLA).
 
     Words are taken in random order while the budget allows; a word is
@@ -340,6 +340,9 @@ def _select_words(keys, eligible, starts, rate, count_mode,
         keys, eligible, rate, count_mode, mask_selection_length: as in
             `select_tokens`.
         starts: `[B, L]` bool, from `word_starts`.
+        selectable: optional `[B, L]` bool: only these eligible tokens may
+            be selected; the budget still counts every eligible token
+            (n-gram masking leaves out cut-short blocks).
 
     Returns:
         `(selected, word_ids)`: `[B, L]` bool and `[B, L]` int32, the
@@ -360,6 +363,8 @@ def _select_words(keys, eligible, starts, rate, count_mode,
         budget = tf.minimum(tf.cast(tf.floor(expected), tf.int32), size)
     else:
         budget = selection_count(keys, n, rate, count_mode, size)
+    if selectable is not None:
+        eligible &= selectable
     values = tf.where(eligible, priority, -1)
     threshold = _budget_threshold(values, budget)
     if count_mode == "prob_round":
@@ -389,11 +394,16 @@ def select_tokens(keys, eligible, rate, count_mode, mask_selection_length):
 
 
 def select_words(keys, eligible, starts, rate, count_mode,
-                 mask_selection_length):
+                 mask_selection_length, selectable=None):
     rate = tf.constant(float(rate), tf.float64)
-    return _select_words_xla(keys, eligible, starts, rate=rate,
-                             count_mode=count_mode,
-                             mask_selection_length=int(mask_selection_length))
+    if selectable is None:
+        return _select_words_xla(
+            keys, eligible, starts, rate=rate, count_mode=count_mode,
+            mask_selection_length=int(mask_selection_length))
+    return _select_words_xla(
+        keys, eligible, starts, rate=rate, count_mode=count_mode,
+        mask_selection_length=int(mask_selection_length),
+        selectable=selectable)
 
 
 select_tokens.__doc__ = _select_tokens.__doc__
