@@ -77,7 +77,8 @@ class ReplacedTokenDetection(TokenMasking):
             (`min(max_pred, max(1, round(rate * n)))`, ELECTRA's and BERT's
             rule) by default; see `MaskedLM`.
         mask_selection_length: int or `None` (sized from the rate).
-        whole_word, continuation_token_ids, dupe_factor: as `MaskedLM`'s.
+        whole_word, continuation_token_ids, dupe_factor, replacement_unit,
+        ngram_probabilities: as `MaskedLM`'s.
         generator_size_ratio: float in (0, 1], generator width over the
             body's (ELECTRA: 0.25; best from 1/4 to 1/2).
         generator_num_layers: int or `None` (the body's depth).
@@ -127,6 +128,8 @@ class ReplacedTokenDetection(TokenMasking):
         disc_weight=50.0,
         disc_loss_on="all",
         replace_mlm=False,
+        replacement_unit=None,
+        ngram_probabilities=None,
     ):
         super().__init__(
             special_tokens, sequence_length, seed,
@@ -138,6 +141,8 @@ class ReplacedTokenDetection(TokenMasking):
             whole_word=whole_word,
             continuation_token_ids=continuation_token_ids,
             dupe_factor=dupe_factor,
+            replacement_unit=replacement_unit,
+            ngram_probabilities=ngram_probabilities,
         )
         ratio = _float("generator_size_ratio", generator_size_ratio)
         if not 0.0 < ratio <= 1.0:

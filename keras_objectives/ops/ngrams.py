@@ -30,10 +30,8 @@ Pure TF on `[B, L]` tensors with per-row uint32 keys.
 
 import tensorflow as tf
 
-from keras_objectives.ops import random as kr  # noqa: F401 (doctests)
+from keras_objectives.ops import random as kr
 from keras_objectives.ops import selection
-
-NGRAM_LENGTH_STREAM = 23
 
 
 def starts_from_feature(word_starts, eligible):
@@ -70,7 +68,7 @@ def check_ngram_probabilities(probabilities):
 
 def ngram_lengths(keys, count, probabilities):
     """`[B, count]` int32 lengths in `1..len(probabilities)`, i.i.d."""
-    u = selection.uniform24(keys, count, NGRAM_LENGTH_STREAM)
+    u = selection.uniform24(keys, count, kr.NGRAM_LENGTH)
     lengths = tf.ones_like(u)
     total = 0.0
     for p in probabilities[:-1]:

@@ -29,6 +29,7 @@ SPAN_ANCHOR = 14  # SpanBERT's span anchors.
 # ops.masking (MaskedLMMasker, SpanMasker).
 MASK_DECISION = 21  # The 80/10/10 decision per token (word, span).
 RANDOM_ID = 22  # The random replacement id.
+NGRAM_LENGTH = 23  # ops.ngrams: how many words an n-gram block covers.
 # ops.denoising (BARTNoiser).
 SENTENCE_SHUFFLE = 10  # Is a document's sentence order shuffled?
 SENTENCE_ORDER = 11  # The permutation of its sentences.

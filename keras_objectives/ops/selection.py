@@ -4,8 +4,8 @@ Pure TF on batched `[B, L]` tensors with per-row uint32 `keys` (see
 `keras_objectives.ops.random`). Two selection units share one recipe:
 
 * `select_tokens`: single tokens (BERT, RoBERTa);
-* `select_words`: whole words, found from WordPiece `##` continuation
-  pieces (BERT whole-word masking).
+* `select_words`: whole words, from WordPiece `##` continuation pieces
+  (BERT whole-word masking) or segmented `word_starts` (BERT-wwm).
 
 SpanBERT's spans (`ops.masking.select_spans`) reuse its helpers. Every unit
 (token or word) gets a random 30-bit priority that is unique in its row
@@ -89,8 +89,7 @@ def priorities(keys, length, stream=kr.SELECTION_PRIORITY):
                                  tf.range(length)), index_bits
 
 
-def _float64(rate):
-    """A float64 rate; Python floats must not round through float32."""
+def _float64(rate):  # Python floats must not round through float32.
     return tf.cast(tf.convert_to_tensor(rate, dtype_hint=tf.float64),
                    tf.float64)
 
@@ -195,18 +194,14 @@ def isin(ids, values):
     if len(runs) <= 4:
         out = None
         for lo, hi in runs:
-            if lo == hi:
-                hit = tf.equal(ids, lo)
-            elif lo == 0:  # ids are never negative
+            if lo == 0:  # ids are never negative
                 hit = ids <= hi
             else:
                 hit = (ids >= lo) & (ids <= hi)
             out = hit if out is None else out | hit
         return out
-    top = runs[-1][1]
-    table = [False] * (top + 1)
-    for lo, hi in runs:
-        table[lo:hi + 1] = [True] * (hi - lo + 1)
+    top, hits = runs[-1][1], {int(v) for v in values}
+    table = [i in hits for i in range(top + 1)]
     inside = tf.gather(tf.constant(table), tf.clip_by_value(ids, 0, top))
     return inside & (ids >= 0) & (ids <= top)
 
@@ -348,8 +343,7 @@ def _select_words(keys, eligible, starts, rate, count_mode,
         `(selected, word_ids)`: `[B, L]` bool and `[B, L]` int32, the
         word's ordinal within its row (one 80/10/10 decision per word).
     """
-    length = eligible.shape[-1]
-    size = mask_selection_length
+    length, size = eligible.shape[-1], mask_selection_length
     word_ids = tf.maximum(running_count(starts) - 1, 0)
     priority, index_bits = priorities(keys, length)  # one per word ordinal
     priority = tf.gather(priority, word_ids, batch_dims=1)
@@ -387,24 +381,20 @@ _select_words_xla = _xla(_select_words)
 
 
 def select_tokens(keys, eligible, rate, count_mode, mask_selection_length):
-    rate = tf.constant(float(rate), tf.float64)  # a tensor: no recompiles
-    return _select_tokens_xla(keys, eligible, rate=rate,
-                              count_mode=count_mode,
-                              mask_selection_length=int(mask_selection_length))
+    return _select_tokens_xla(  # rate as a tensor: no recompiles
+        keys, eligible, rate=tf.constant(float(rate), tf.float64),
+        count_mode=count_mode,
+        mask_selection_length=int(mask_selection_length))
 
 
 def select_words(keys, eligible, starts, rate, count_mode,
                  mask_selection_length, selectable=None):
-    rate = tf.constant(float(rate), tf.float64)
-    if selectable is None:
-        return _select_words_xla(
-            keys, eligible, starts, rate=rate, count_mode=count_mode,
-            mask_selection_length=int(mask_selection_length))
+    extra = {} if selectable is None else {"selectable": selectable}
     return _select_words_xla(
-        keys, eligible, starts, rate=rate, count_mode=count_mode,
-        mask_selection_length=int(mask_selection_length),
-        selectable=selectable)
+        keys, eligible, starts, rate=tf.constant(float(rate), tf.float64),
+        count_mode=count_mode,
+        mask_selection_length=int(mask_selection_length), **extra)
 
 
-select_tokens.__doc__ = _select_tokens.__doc__
-select_words.__doc__ = _select_words.__doc__
+select_tokens.__doc__, select_words.__doc__ = (_select_tokens.__doc__,
+                                               _select_words.__doc__)
