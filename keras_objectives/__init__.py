@@ -3,9 +3,6 @@
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# TF's C++ start-up notices (oneDNN, CUDA probing) are not for our users;
-# set TF_CPP_MIN_LOG_LEVEL=0 to see them. Must precede the TF import below.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # Register the body, its tokenizer, preprocessors and tasks with Keras and
 # keras-hub, so `keras_hub.models.Backbone.from_preset(DIR)`,
