@@ -8,6 +8,7 @@ metrics, whatever objective trained the body. See `docs/evaluation.md`.
 from keras_objectives.evaluation.book_attribution import book_attribution_task
 from keras_objectives.evaluation.book_attribution import check_no_overlap
 from keras_objectives.evaluation.book_attribution import split_book_tail
+from keras_objectives.evaluation.fine_tuning import WarmupLinearDecay
 from keras_objectives.evaluation.fine_tuning import build_classifier
 from keras_objectives.evaluation.fine_tuning import evaluate_fine_tuning
 from keras_objectives.evaluation.language_model import evaluate_language_model
@@ -43,6 +44,7 @@ __all__ = [
     "ClassificationTask",
     "LogisticRegression",
     "TaggingTask",
+    "WarmupLinearDecay",
     "accuracy",
     "bio_chunks",
     "book_attribution_task",

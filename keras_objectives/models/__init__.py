@@ -9,6 +9,15 @@ from keras_objectives.models.backbones import check_attention_mode
 from keras_objectives.models.backbones import check_vocabulary
 from keras_objectives.models.backbones import make_backbone
 from keras_objectives.models.backbones import required_inputs
+from keras_objectives.models.body_text_classifier import BodyTextClassifier
+from keras_objectives.models.body_text_classifier_preprocessor import (
+    BodyTextClassifierPreprocessor,
+)
+from keras_objectives.models.body_token_classifier import BodyTokenClassifier
+from keras_objectives.models.body_token_classifier_preprocessor import (
+    BodyTokenClassifierPreprocessor,
+)
+from keras_objectives.models.body_tokenizer import BodyTokenizer
 from keras_objectives.models.electra import ElectraGenerator
 from keras_objectives.models.pretrainer import Pretrainer
 from keras_objectives.models.transformer_body import TransformerBody
