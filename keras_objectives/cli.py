@@ -354,13 +354,15 @@ def build_parser():
         "fine-tune a preset or run on a labelled task",
         "Fine-tune SOURCE (a preset directory, or a run directory, exported "
         "first) on TASK (a folder with train/dev/test files: label-text, "
-        "TSV, CSV, JSONL or CoNLL; a training file; or tfds:NAME). Writes "
+        "TSV, CSV, JSONL or CoNLL; a training file; tfds:NAME; or "
+        "builtin:book_attribution). Writes "
         "metrics.json, model.keras and a SavedModel that takes raw strings. "
         "Rerunning resumes. Override fields with --config.FIELD=VALUE, e.g. "
         "--config.epochs=3.",
         [(["source"], {"help": "preset or run directory"}),
          (["--task"], {"required": True,
-                       "help": "task folder, file or tfds:NAME"}),
+                       "help": "task folder, file, tfds:NAME or "
+                       "builtin:book_attribution"}),
          (["--workdir"], {"required": True, "help": "output directory"}),
          (["--quiet"], {"action": "store_true",
                         "help": "one line per epoch, no progress bar"})])

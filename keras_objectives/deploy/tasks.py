@@ -4,7 +4,10 @@ A task is given as
 
 * a folder with `train.*` and optionally `dev.*` and `test.*` files;
 * one training file (dev is then carved from it, seeded);
-* `tfds:NAME` for a TFDS classification dataset (needs a network).
+* `tfds:NAME` for a TFDS classification dataset (needs a network);
+* `builtin:book_attribution` or `builtin:author_attribution`: the
+  embedded corpus' held-out book tails, labelled by book (17 classes) or
+  author (13), as the comparison harness evaluates them.
 
 Classification files are read by `keras_objectives.evaluation`'s loaders
 (`label_text` `.txt`, `.tsv`, `.csv`, `.jsonl`), tagging files as CoNLL
@@ -20,6 +23,8 @@ from keras_objectives.utils import check_choice
 from keras_objectives.utils import invalid
 
 KINDS = ("auto", "classification", "tagging")
+BUILTIN = {"builtin:book_attribution": "book",
+           "builtin:author_attribution": "author"}
 _EXTENSIONS = (".txt", ".tsv", ".csv", ".jsonl", ".json", ".conll")
 
 
@@ -41,8 +46,9 @@ def task_files(spec):
     if not os.path.isdir(spec):
         raise invalid(
             "task", spec,
-            "a folder with train/dev/test files, a training file, or "
-            "tfds:NAME", "No such file or folder")
+            "a folder with train/dev/test files, a training file, "
+            f"tfds:NAME or one of {sorted(BUILTIN)}",
+            "No such file or folder")
     files = {}
     for split in ("train", "dev", "test"):
         found = sorted(p for p in glob.glob(os.path.join(spec, split + ".*"))
@@ -107,6 +113,10 @@ def resolve_task(spec, options, seed=0):
         return evaluation.load_tfds(spec[len("tfds:"):],
                                     dev_fraction=options["dev_fraction"],
                                     seed=seed)
+    if spec in BUILTIN:
+        if kind == "tagging":
+            raise invalid("task.kind", kind, f"'classification' for {spec}")
+        return evaluation.book_attribution_task(label=BUILTIN[spec])
     files = task_files(spec)
     if kind == "auto":
         kind = ("tagging" if looks_like_conll(files["train"])
