@@ -33,6 +33,7 @@ from keras_objectives.deploy.files import atomic_save
 from keras_objectives.deploy.progress import BEST_WEIGHTS
 from keras_objectives.deploy.progress import FineTuneLogger
 from keras_objectives.deploy.progress import best_epoch
+from keras_objectives.deploy.progress import restore_seed_states
 from keras_objectives.deploy.source import load_preset
 from keras_objectives.deploy.source import resolve_source
 from keras_objectives.deploy.tasks import resolve_task
@@ -117,6 +118,7 @@ def _fit(model, problem, encoded, workdir, config, verbose):
     start, state = (resume[0], resume[2]) if resume else (0, {})
     if resume:
         checkpointing.restore(model, resume[1])
+        restore_seed_states(model, state.get("seed_states"))
     logger = FineTuneLogger(workdir, config["early_stopping_patience"],
                             state.get("history", []),
                             keep=config["keep_checkpoints"])

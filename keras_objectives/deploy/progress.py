@@ -27,6 +27,34 @@ def best_epoch(history, monitor="val_accuracy"):
     return -max(scored)[1] if scored else 0
 
 
+def _seed_generators(model):
+    found = []
+    for layer in model._flatten_layers(include_self=True):
+        found += list(getattr(layer, "_seed_generators", []))
+    return found
+
+
+def seed_states(model):
+    """The states of the model's seed generators (dropout), as lists.
+
+    `save_weights` leaves them out; a resumed fit restores them with
+    `restore_seed_states` so dropout draws the masks it would have drawn.
+    """
+    return [keras.ops.convert_to_numpy(g.state).tolist()
+            for g in _seed_generators(model)]
+
+
+def restore_seed_states(model, states):
+    generators = _seed_generators(model)
+    if len(generators) != len(states or []):
+        raise ValueError(
+            f"The checkpoint holds {len(states or [])} seed generator "
+            f"states but the model has {len(generators)}: it was written by "
+            "a different model. Use a new --workdir.")
+    for generator, state in zip(generators, states, strict=True):
+        generator.state.assign(state)
+
+
 class FineTuneLogger(keras.callbacks.Callback):
     """At each epoch end: log, keep the best weights, checkpoint, stop.
 
@@ -70,7 +98,9 @@ class FineTuneLogger(keras.callbacks.Callback):
         self._write_metrics()
         checkpointing.save(self.model, self.workdir, epoch + 1,
                            {"history": self.history, "stopped": stopped,
-                            "best_epoch": best}, keep=self.keep)
+                            "best_epoch": best,
+                            "seed_states": seed_states(self.model)},
+                           keep=self.keep)
         if stopped:
             self.model.stop_training = True
 

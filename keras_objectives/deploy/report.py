@@ -39,7 +39,7 @@ def best_arm_lines(collection, analysis):
         winner = table["verdict"].get("winner") == arm
         how = "best arm" if winner else "best mean (no detected win)"
         command = export_command(run_dirs[(arm, seed)],
-                                 os.path.join("exports", arm))
+                                 os.path.join("exports", f"{arm}-seed-{seed}"))
         lines.append(
             f"**{table['use']}** ({table['label']}, "
             f"{table['verdict']['metric']}): {how} {arm}, seed {seed}: "

@@ -46,10 +46,10 @@ def test_best_arm_commands_and_final_checkpoints(tmp_path):
                   for a in ("mlm", "clm"))
     assert items[0] == (
         "**understanding** (sst2, accuracy): best arm mlm, seed 1: "
-        f"`keras-objectives export {mlm1} --output exports/mlm`")
+        f"`keras-objectives export {mlm1} --output exports/mlm-seed-1`")
     assert items[1] == (
         "**generation** (lm, perplexity): best mean (no detected win) clm, "
-        f"seed 1: `keras-objectives export {clm1} --output exports/clm`")
+        f"seed 1: `keras-objectives export {clm1} --output exports/clm-seed-1`")
     header, rows = blocks[3][1], blocks[3][2]
     assert header[-1] == "final checkpoint"
     final = os.path.join(root, "runs", "mlm", "seed-0", "checkpoints",
