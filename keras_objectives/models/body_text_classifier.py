@@ -36,6 +36,25 @@ def body_features(backbone, inputs, attention):
     return sequence_output(backbone, feed, attention)
 
 
+def body_inputs():
+    """The `token_ids` and `padding_mask` inputs of a body task."""
+    return {name: keras.Input((None,), dtype="int32", name=name)
+            for name in ("token_ids", "padding_mask")}
+
+
+def head_layers(backbone, num_classes, dropout, seed, name,
+                activation=None):
+    """`(dropout, dense)`: the output layers of a body task, seeded."""
+    return (
+        keras.layers.Dropout(dropout, seed=seed, dtype=backbone.dtype_policy,
+                             name=f"{name}_dropout"),
+        keras.layers.Dense(
+            num_classes, activation=activation,
+            kernel_initializer=keras.initializers.TruncatedNormal(
+                stddev=0.02, seed=seed),
+            dtype=backbone.dtype_policy, name=name))
+
+
 def default_attention(backbone):
     """Bidirectional when the backbone can attend both ways, else causal."""
     from keras_objectives.evaluation.common import feature_attention_mode
@@ -106,22 +125,11 @@ class BodyTextClassifier(keras_hub.models.TextClassifier):
         self.backbone = backbone
         self.preprocessor = preprocessor
         self.pooling = MeanPooling(name="mean_pool")
-        self.output_dropout = keras.layers.Dropout(
-            dropout, seed=seed, dtype=backbone.dtype_policy,
-            name="classifier_dropout")
-        self.output_dense = keras.layers.Dense(
-            num_classes, activation=activation,
-            kernel_initializer=keras.initializers.TruncatedNormal(
-                stddev=0.02, seed=seed),
-            dtype=backbone.dtype_policy, name="classifier")
+        self.output_dropout, self.output_dense = head_layers(
+            backbone, num_classes, dropout, seed, "classifier", activation)
 
         # === Functional Model ===
-        inputs = {
-            "token_ids": keras.Input((None,), dtype="int32",
-                                     name="token_ids"),
-            "padding_mask": keras.Input((None,), dtype="int32",
-                                        name="padding_mask"),
-        }
+        inputs = body_inputs()
         hidden = body_features(backbone, inputs, attention)
         pooled = self.pooling(hidden, inputs["padding_mask"])
         outputs = self.output_dense(self.output_dropout(pooled))

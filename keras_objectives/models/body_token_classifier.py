@@ -5,8 +5,10 @@ import keras_hub
 
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.models.body_text_classifier import body_features
+from keras_objectives.models.body_text_classifier import body_inputs
 from keras_objectives.models.body_text_classifier import check_tokenizer
 from keras_objectives.models.body_text_classifier import default_attention
+from keras_objectives.models.body_text_classifier import head_layers
 from keras_objectives.models.body_token_classifier_preprocessor import (
     BodyTokenClassifierPreprocessor,
 )
@@ -55,22 +57,11 @@ class BodyTokenClassifier(keras_hub.models.Task):
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
-        self.output_dropout = keras.layers.Dropout(
-            dropout, seed=seed, dtype=backbone.dtype_policy,
-            name="tagger_dropout")
-        self.output_dense = keras.layers.Dense(
-            num_classes,
-            kernel_initializer=keras.initializers.TruncatedNormal(
-                stddev=0.02, seed=seed),
-            dtype=backbone.dtype_policy, name="tagger")
+        self.output_dropout, self.output_dense = head_layers(
+            backbone, num_classes, dropout, seed, "tagger")
 
         # === Functional Model ===
-        inputs = {
-            "token_ids": keras.Input((None,), dtype="int32",
-                                     name="token_ids"),
-            "padding_mask": keras.Input((None,), dtype="int32",
-                                        name="padding_mask"),
-        }
+        inputs = body_inputs()
         hidden = body_features(backbone, inputs, attention)
         outputs = self.output_dense(self.output_dropout(hidden))
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)

@@ -3,10 +3,8 @@
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import warnings
 
 import keras
@@ -21,6 +19,7 @@ from keras_objectives.deploy import finetune
 from keras_objectives.deploy import load_predictor
 from tests.deploy.conftest import ROOT
 from tests.deploy.conftest import small_finetune_overrides
+from tests.test_training import _kill_after_checkpoint
 
 LONG = "good " * 40  # 40 pieces: longer than the sequence length (32).
 
@@ -178,37 +177,23 @@ def test_tagging_from_conll(body_run, conll_task, tmp_path, capsys):
     assert served == records
 
 
-def _kill_after_checkpoint(command, env, workdir, after):
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    deadline = time.time() + 600
-    while time.time() < deadline and process.poll() is None:
-        if checkpointing.latest_step(workdir) > after:
-            break
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    return checkpointing.latest_step(workdir)
-
-
 def test_a_killed_finetune_resumes_to_bitwise_equal_weights(
         body_run, keyword_task, tmp_path):
+    """Straight through here; killed in a subprocess, resumed here."""
     overrides = small_finetune_overrides(4) + [
         "--config.early_stopping_patience=4"]
-    command = [sys.executable, "-m", "keras_objectives.cli", "finetune",
-               body_run, "--task", keyword_task, "--workdir"]
-    env = dict(os.environ, PYTHONPATH=ROOT)
     straight, killed = str(tmp_path / "straight"), str(tmp_path / "killed")
-    done = subprocess.run(command + [straight] + overrides, env=env,
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    stopped_at = _kill_after_checkpoint(command + [killed] + overrides, env,
-                                        killed, 0)
+    finetune(body_run, keyword_task, straight, overrides=overrides,
+             verbose=0)
+    command = [sys.executable, "-m", "keras_objectives.cli", "finetune",
+               body_run, "--task", keyword_task, "--workdir", killed,
+               *overrides]
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    stopped_at = _kill_after_checkpoint(command, env, killed, 0)
     assert 0 < stopped_at < 4, stopped_at
     assert not os.path.exists(os.path.join(killed, "metrics.json"))
-    done = subprocess.run(command + [killed] + overrides, env=env,
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert cli_main(["finetune", body_run, "--task", keyword_task,
+                     "--workdir", killed, "--quiet", *overrides]) == 0
     a = _load_keras(os.path.join(straight, "model.keras"))
     b = _load_keras(os.path.join(killed, "model.keras"))
     for x, y in zip(a.get_weights(), b.get_weights(), strict=True):
