@@ -6,8 +6,8 @@ A task is given as
 * one training file (dev is then carved from it, seeded);
 * `tfds:NAME` for a TFDS classification dataset (needs a network);
 * `builtin:book_attribution` or `builtin:author_attribution`: the
-  embedded corpus' held-out book tails, labelled by book (17 classes) or
-  author (13), as the comparison harness evaluates them.
+  embedded corpus' held-out book tails, labelled by book or by author,
+  as the comparison harness evaluates them.
 
 Classification files are read by `keras_objectives.evaluation`'s loaders
 (`label_text` `.txt`, `.tsv`, `.csv`, `.jsonl`), tagging files as CoNLL
