@@ -218,6 +218,9 @@ def build_blocks(collection, result, figures):
     if figures:
         blocks.append(("h2", "Figures"))
         blocks += [("figure", *f) for f in figures]
+    from keras_objectives.deploy.report import report_blocks
+
+    blocks += report_blocks(collection, result)  # Export (issue #12).
     blocks += [("h2", "Files"), ("p", "Tidy results (one row per arm × seed "
                "× evaluation × metric × step): `results.csv`, "
                "`results.json`. Rebuild this report without training: "

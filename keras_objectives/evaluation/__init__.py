@@ -11,6 +11,7 @@ from keras_objectives.evaluation.book_attribution import split_book_tail
 from keras_objectives.evaluation.chinese import chinese_book_attribution_task
 from keras_objectives.evaluation.chinese import crosswoz_domain_task
 from keras_objectives.evaluation.chinese import make_chinese_minimal_pairs
+from keras_objectives.evaluation.fine_tuning import WarmupLinearDecay
 from keras_objectives.evaluation.fine_tuning import build_classifier
 from keras_objectives.evaluation.fine_tuning import evaluate_fine_tuning
 from keras_objectives.evaluation.language_model import evaluate_language_model
@@ -46,6 +47,7 @@ __all__ = [
     "ClassificationTask",
     "LogisticRegression",
     "TaggingTask",
+    "WarmupLinearDecay",
     "accuracy",
     "bio_chunks",
     "chinese_book_attribution_task",

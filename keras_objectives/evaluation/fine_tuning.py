@@ -28,15 +28,6 @@ from keras_objectives.evaluation.metrics import summarize_seeds
 from keras_objectives.utils import check_int
 
 
-class _MeanPool(keras.layers.Layer):
-    """Average `[B, L, d]` over the positions where `padding_mask` is set."""
-
-    def call(self, hidden, padding_mask):
-        mask = ops.expand_dims(ops.cast(padding_mask, hidden.dtype), -1)
-        total = ops.sum(hidden * mask, axis=1)
-        return total / ops.maximum(ops.sum(mask, axis=1), 1.0)
-
-
 def clone_backbone(backbone):
     """A fresh copy of a backbone with the same weights."""
     copy = type(backbone).from_config(backbone.get_config())
@@ -48,6 +39,9 @@ def clone_backbone(backbone):
 def build_classifier(backbone, mode, num_classes, dropout=0.1, seed=0):
     """Backbone + mean pooling + dropout + dense logits, as a Keras model.
 
+    A `BodyTextClassifier` without a preprocessor (inputs `token_ids` and
+    `padding_mask`): the same head `keras-objectives finetune` trains.
+
     Args:
         backbone: the backbone to fine-tune (it is trained in place; pass
             a copy, see `clone_backbone`).
@@ -56,19 +50,10 @@ def build_classifier(backbone, mode, num_classes, dropout=0.1, seed=0):
         dropout: float.
         seed: int, the head's initializer and dropout seed.
     """
-    inputs = {
-        "token_ids": keras.Input((None,), dtype="int32", name="token_ids"),
-        "padding_mask": keras.Input((None,), dtype="int32",
-                                    name="padding_mask"),
-    }
-    hidden = common.sequence_output(backbone, inputs, mode)
-    pooled = _MeanPool(name="mean_pool")(hidden, inputs["padding_mask"])
-    pooled = keras.layers.Dropout(dropout, seed=seed)(pooled)
-    logits = keras.layers.Dense(
-        num_classes, name="classifier",
-        kernel_initializer=keras.initializers.TruncatedNormal(0.02, seed=seed),
-    )(pooled)
-    return keras.Model(inputs, logits)
+    from keras_objectives.models.body_text_classifier import BodyTextClassifier
+
+    return BodyTextClassifier(backbone, num_classes, dropout=dropout,
+                              attention=mode, seed=seed, compile=False)
 
 
 def _dataset(token_ids, padding_mask, labels, batch_size, seed=None):
@@ -124,7 +109,7 @@ def evaluate_fine_tuning(model, objective, corpus, task, seed=0, epochs=3,
         classifier = build_classifier(clone_backbone(backbone), mode,
                                       task.num_classes, dropout, seed=s)
         warmup = max(1, steps // 10)
-        schedule = _schedule(learning_rate, steps, warmup)
+        schedule = WarmupLinearDecay(learning_rate, steps, warmup)
         classifier.compile(
             optimizer=keras.optimizers.AdamW(
                 learning_rate=schedule, weight_decay=weight_decay,
@@ -156,18 +141,34 @@ def evaluate_fine_tuning(model, objective, corpus, task, seed=0, epochs=3,
     }
 
 
-def _schedule(peak, steps, warmup):
-    """Linear warmup to `peak` over `warmup` steps, then linear to 0."""
+@keras_objectives_export("keras_objectives.evaluation.WarmupLinearDecay")
+class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warmup to `peak` over `warmup_steps`, then linear to 0.
 
-    class WarmupLinear(keras.optimizers.schedules.LearningRateSchedule):
-        def __call__(self, step):
-            step = ops.cast(step, "float32")
-            up = peak * step / warmup
-            down = peak * ops.maximum(0.0, (steps - step)
-                                      / max(1, steps - warmup))
-            return ops.where(step < warmup, up, down)
+    Args:
+        peak: float, the learning rate reached after the warmup.
+        total_steps: int, the step at which the rate reaches 0.
+        warmup_steps: int, at least 1.
 
-        def get_config(self):
-            return {}
+    Examples:
 
-    return WarmupLinear()
+    >>> schedule = WarmupLinearDecay(1.0, total_steps=10, warmup_steps=2)
+    >>> [round(float(schedule(s)), 3) for s in (0, 1, 2, 6, 10)]
+    [0.0, 0.5, 1.0, 0.5, 0.0]
+    """
+
+    def __init__(self, peak, total_steps, warmup_steps):
+        self.peak = float(peak)
+        self.total_steps = int(total_steps)
+        self.warmup_steps = max(1, int(warmup_steps))
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        up = self.peak * step / self.warmup_steps
+        down = self.peak * ops.maximum(0.0, (self.total_steps - step) / max(
+            1, self.total_steps - self.warmup_steps))
+        return ops.where(step < self.warmup_steps, up, down)
+
+    def get_config(self):
+        return {"peak": self.peak, "total_steps": self.total_steps,
+                "warmup_steps": self.warmup_steps}
