@@ -236,6 +236,8 @@ def train(config, workdir, verbose="auto"):
     resume = checkpointing.at_step(workdir, start_step)
     with strategy.scope():
         model = build_model(config, objective, special.vocabulary_size)
+        if t["save_initial_weights"]:
+            checkpointing.save_initial(model, workdir)
         if resume:
             checkpointing.restore(model, resume[1])
     dims = ModelDims.from_backbone(model.backbone, config["sequence_length"])
@@ -377,7 +379,8 @@ def load_run(workdir, step=None, strategy=None):
 
     Args:
         workdir: a run directory written by `train`.
-        step: the checkpoint step to load; `None` loads the newest.
+        step: the checkpoint step to load; `None` loads the newest; `0`
+            loads the initial weights (`training.save_initial_weights`).
         strategy: optional strategy whose scope the model is built in.
 
     Raises:
@@ -394,6 +397,9 @@ def load_run(workdir, step=None, strategy=None):
         config = config_lib.validate(json.load(f))
     available = checkpointing.list_checkpoints(workdir)
     chosen = [p for s, p in available if step is None or s == step]
+    initial = checkpointing.initial_weights_path(workdir)
+    if step == 0 and os.path.isfile(initial):
+        chosen = [None]
     if not chosen:
         raise ValueError(
             f"Invalid value received for argument `step`. Expected one of "
@@ -406,5 +412,8 @@ def load_run(workdir, step=None, strategy=None):
     with strategy.scope():
         model = build_model(config, objective,
                             corpus.special_tokens.vocabulary_size)
-        checkpointing.restore(model, chosen[-1])
+        if chosen[-1] is None:
+            model.load_weights(initial)
+        else:
+            checkpointing.restore(model, chosen[-1])
     return model, objective, corpus, config

@@ -123,6 +123,13 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
             "loss-bearing positions")
 
     grid = [(arm, seed) for seed in recipe["seeds"] for arm in recipe["arms"]]
+    # Each attention mode's first arm also evaluates its step-0 weights:
+    # the untrained reference, through the same code as every checkpoint.
+    references = set()
+    if recipe["controls"]["untrained"]:
+        from keras_objectives.compare.findings import references as refs
+
+        references = set(refs(recipe, plan)[0].values())
     # Seconds per planned FLOP of the runs trained (and evaluated) in this
     # session: the ETA of the rest of the grid.
     spent_seconds, spent_flops = 0.0, 0.0
@@ -151,7 +158,8 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
             try:
                 evaluate_lib.evaluate_run(
                     path, recipe, p["steps"], p["steps_per_checkpoint"],
-                    log=lambda line, tag=tag: log(f"{tag}: {line}"))
+                    log=lambda line, tag=tag: log(f"{tag}: {line}"),
+                    untrained=name in references)
             except Exception as e:  # e.g. an unreadable evals.json
                 log(f"{tag}: evaluation FAILED ({type(e).__name__}: {e}); "
                     "continuing")
