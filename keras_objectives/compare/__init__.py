@@ -13,8 +13,14 @@ from keras_objectives.compare.recipe import validate_recipe  # noqa: F401
 from keras_objectives.compare.report import write_report  # noqa: F401
 from keras_objectives.compare.runner import run_comparison  # noqa: F401
 from keras_objectives.compare.stats import bootstrap_ci  # noqa: F401
+from keras_objectives.compare.stats import decide  # noqa: F401
 from keras_objectives.compare.stats import describe  # noqa: F401
 from keras_objectives.compare.stats import equivalence  # noqa: F401
+from keras_objectives.compare.stats import holm  # noqa: F401
+from keras_objectives.compare.stats import minimum_detectable_effect  # noqa: F401
+from keras_objectives.compare.stats import paired_comparison  # noqa: F401
 from keras_objectives.compare.stats import paired_differences  # noqa: F401
+from keras_objectives.compare.stats import power  # noqa: F401
+from keras_objectives.compare.stats import seeds_needed  # noqa: F401
 from keras_objectives.compare.stats import win  # noqa: F401
 from keras_objectives.compare.sweeps import sweep  # noqa: F401

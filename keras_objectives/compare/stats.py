@@ -1,16 +1,25 @@
 """Statistics over pre-training seeds, in pure NumPy.
 
-A comparison has few seeds (METHOD.md asks for at least 3), so every
-function here is written for small samples and says so in its output:
+A comparison has few seeds, so every function here is written for small
+samples and says so in its output. The pre-training seed is the unit of
+replication: probe or fine-tuning seeds nested inside one pre-training
+seed are averaged first. See docs/statistics.md.
 
 * `describe`: mean, SD (n - 1) and a percentile bootstrap CI of the mean;
-* `paired_differences`: per-seed differences between two arms over the
-  seeds both completed (the data order is shared per seed, so pairing
-  removes the data-order noise);
-* `win`: the win rule. A difference is a win only when the mean paired
-  difference exceeds `factor` (2) times the pooled SD of the two arms AND
-  its sign holds in most seeds (strictly more than half). Anything else is
-  "no detectable difference";
+* `paired_comparison`: the paired t-test of two arms over the seeds both
+  completed (the data order is shared per seed, so pairing removes the
+  data-order noise): mean difference, its t-interval and p-value;
+* `holm` and `decide`: the decision rule. Over the family of tests of one
+  report (pairs x evaluations), a difference is a win only when its
+  Holm-adjusted p-value is below `alpha` (0.05) AND its sign holds in
+  more than half of the seeds. Anything else is "no detectable
+  difference"; one seed is "one seed: no statistics". The rule gains
+  power with seeds: the uncertainty of the mean difference shrinks like
+  `1 / sqrt(n)`;
+* `power`, `minimum_detectable_effect`, `seeds_needed`: what the family
+  could detect (80% power at the Bonferroni level `alpha / family_size`,
+  the worst case of Holm's procedure);
+* `win`: the rule for a family of one test;
 * `equivalence`: TOST-style equivalence with a margin, for pairs where no
   difference is expected (80/10/10 vs `[MASK]`-only): equivalent when the
   two one-sided 95% t intervals of the mean difference lie inside
@@ -24,12 +33,19 @@ import math
 import numpy as np
 
 from keras_objectives.api_export import keras_objectives_export
-
-# One-sided 95% quantiles of Student's t, df = 1..30 (two-sided 90%).
-_T95 = (6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833,
-        1.812, 1.796, 1.782, 1.771, 1.761, 1.753, 1.746, 1.740, 1.734,
-        1.729, 1.725, 1.721, 1.717, 1.714, 1.711, 1.708, 1.706, 1.703,
-        1.701, 1.699, 1.697)
+from keras_objectives.compare.paired import NO_DIFFERENCE  # noqa: F401
+from keras_objectives.compare.paired import ONE_SEED  # noqa: F401
+from keras_objectives.compare.paired import _clean
+from keras_objectives.compare.paired import _seed_value
+from keras_objectives.compare.paired import decide
+from keras_objectives.compare.paired import holm  # noqa: F401
+from keras_objectives.compare.paired import paired_comparison
+from keras_objectives.compare.paired import paired_differences
+from keras_objectives.compare.power_analysis import minimum_detectable_effect  # noqa: F401
+from keras_objectives.compare.power_analysis import power  # noqa: F401
+from keras_objectives.compare.power_analysis import seeds_needed  # noqa: F401
+from keras_objectives.compare.student_t import t_cdf  # noqa: F401
+from keras_objectives.compare.student_t import t_quantile
 
 LOWER_IS_BETTER = ("loss", "perplexity", "bpb", "bits_per_byte", "nll",
                    "error", "wall_time", "seconds")
@@ -46,18 +62,17 @@ def higher_is_better(metric):
 
 
 def t_quantile_95(df):
-    """One-sided 95% quantile of Student's t with `df` degrees of freedom."""
+    """One-sided 95% quantile of Student's t with `df` degrees of freedom.
+
+    >>> round(t_quantile_95(4), 4)
+    2.1318
+    """
     if df < 1:
         raise ValueError(
             "Invalid value received for argument `df`. Expected an integer "
             f">= 1 (at least 2 seeds). Received: df={df}"
         )
-    return _T95[df - 1] if df <= len(_T95) else 1.645 + 2.4 / df
-
-
-def _clean(values):
-    values = np.asarray([v for v in values if v is not None], dtype=float)
-    return values[np.isfinite(values)]
+    return t_quantile(0.95, df)
 
 
 @keras_objectives_export("keras_objectives.compare.bootstrap_ci")
@@ -128,41 +143,29 @@ def pooled_sd(a, b):
     return float(math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2.0))
 
 
-@keras_objectives_export("keras_objectives.compare.paired_differences")
-def paired_differences(a, b):
-    """Differences `a[s] - b[s]` over the seeds `s` both dicts have.
-
-    Args:
-        a, b: dicts `{seed: value}`.
-
-    Returns:
-        `(seeds, differences)`: sorted shared seeds and a NumPy array.
-
-    >>> paired_differences({0: 3.0, 1: 5.0, 2: 1.0}, {0: 1.0, 1: 4.0})
-    ([0, 1], array([2., 1.]))
-    """
-    seeds = sorted(
-        s for s in set(a) & set(b)
-        if a[s] is not None and b[s] is not None
-        and math.isfinite(a[s]) and math.isfinite(b[s])
-    )
-    return seeds, np.asarray([a[s] - b[s] for s in seeds], dtype=float)
-
-
 @keras_objectives_export("keras_objectives.compare.win")
-def win(a, b, higher_is_better=True, factor=2.0):
-    """The win rule between two arms over shared seeds.
+def win(a, b, higher_is_better=True, alpha=0.05, confidence=0.95):
+    """The decision rule between two arms, as a family of one test.
+
+    `decide([paired_comparison(a, b, ...)], alpha)[0]`: "a" or "b" when
+    the paired t-test over shared pre-training seeds has p < `alpha` and
+    the sign holds in more than half of the seeds; otherwise "no
+    detectable difference"; "one seed: no statistics" below 2 seeds. A
+    report with several tests should call `decide` on all of them
+    instead, so that Holm's correction sees the whole family.
 
     Args:
-        a, b: dicts `{seed: value}` of one metric for two arms.
+        a, b: dicts `{seed: value or list of values}` for two arms.
         higher_is_better: bool, the metric's direction.
-        factor: float, how many pooled SDs the mean difference must exceed.
+        alpha: float in (0, 1), the significance level.
+        confidence: float in (0, 1), the level of the t-interval.
 
     Returns:
-        dict with `verdict` (`"a"`, `"b"` or `"no detectable difference"`),
-        `mean_difference` (a - b), `threshold` (factor x pooled SD),
-        `pooled_sd`, `sign_agreement` (seeds where the winner's sign
-        holds), `n` (shared seeds) and a one-line `reason`.
+        the `decide` dict (`verdict`, `mean_difference` (a - b), `n`,
+        `sign_agreement`, `ci_low`, `ci_high`, `p_value`, `p_holm`, `mde`,
+        `reason`, ...), plus `threshold`, the smallest |mean difference|
+        that is significant at `alpha` with this SD and n, and `pooled_sd`
+        of the two arms' values (for reference).
 
     Examples:
 
@@ -171,33 +174,18 @@ def win(a, b, higher_is_better=True, factor=2.0):
     ('a', 3)
     >>> win({0: 1.0, 1: 2.0}, {0: 1.0, 1: 2.0})["verdict"]
     'no detectable difference'
+    >>> win({0: 1.0}, {0: 0.0})["verdict"]
+    'one seed: no statistics'
     """
-    seeds, diff = paired_differences(a, b)
-    n = len(seeds)
-    result = {"n": n, "verdict": "no detectable difference",
-              "mean_difference": math.nan, "threshold": math.nan,
-              "pooled_sd": math.nan, "sign_agreement": 0}
-    if n < 2:
-        result["reason"] = f"only {n} shared seed(s); need at least 2"
-        return result
-    sd = pooled_sd([a[s] for s in seeds], [b[s] for s in seeds])
-    mean = float(diff.mean())
-    better = mean if higher_is_better else -mean
-    signs = diff if higher_is_better else -diff
-    agree = int(np.sum(signs > 0)) if better > 0 else int(np.sum(signs < 0))
-    threshold = factor * sd
-    result.update(mean_difference=mean, threshold=threshold, pooled_sd=sd,
-                  sign_agreement=agree)
-    if better != 0 and abs(mean) > threshold and agree * 2 > n:
-        result["verdict"] = "a" if better > 0 else "b"
-        result["reason"] = (
-            f"|mean difference| {abs(mean):.4g} > {factor:g} x pooled SD "
-            f"{threshold:.4g}, sign holds in {agree}/{n} seeds")
-    else:
-        result["reason"] = (
-            f"|mean difference| {abs(mean):.4g} vs {factor:g} x pooled SD "
-            f"{threshold:.4g}, sign holds in {agree}/{n} seeds")
-    return result
+    test = decide([paired_comparison(a, b, higher_is_better, confidence)],
+                  alpha)[0]
+    n, seeds = test["n"], test["seeds"]
+    threshold = (t_quantile(1.0 - alpha / 2.0, n - 1) * test["se"]
+                 if n >= 2 else math.nan)
+    values_a = [_seed_value(a[s]) for s in seeds]
+    values_b = [_seed_value(b[s]) for s in seeds]
+    return {**test, "threshold": threshold,
+            "pooled_sd": pooled_sd(values_a, values_b)}
 
 
 @keras_objectives_export("keras_objectives.compare.equivalence")
