@@ -227,8 +227,9 @@ def analyze(collection, rows):
     tables = evaluation_tables(rows, collection, names,
                                groups if controls else {})
     per_table = [findings.table_tests(t, arm_group) for t in tables]
-    findings.decide_family([t for tests in per_table for t in tests])
-    family = max(1, sum(len(tests) for tests in per_table))
+    family = findings.family_size(tables, arm_group)
+    findings.decide_family([t for tests in per_table for t in tests],
+                           family)
     for table, tests in zip(tables, per_table, strict=True):
         table["tests"] = tests
         table["verdict"] = {"text": findings.verdict_text(table, tests),

@@ -110,11 +110,31 @@ def table_tests(table, arm_group):
     return tests
 
 
-def decide_family(tests):
-    """Holm-correct a family in place; return it."""
-    for test, decided in zip(tests, stats.decide(tests, alpha=ALPHA),
-                             strict=True):
-        test.update(decided)
+def family_size(tables, arm_group):
+    """The size of the verdicts' family: every test the report could run.
+
+    The best arm is chosen after seeing the data, so Holm must count every
+    pair of arms, not only the best one's tests (otherwise identical arms
+    produce false wins above 5%): per evaluation, `k (k - 1) / 2` pairs
+    plus `k` arm-vs-untrained tests.
+    """
+    size = 0
+    for table in tables:
+        k = len(table["ranking"])
+        with_reference = sum(
+            1 for arm in table["ranking"]
+            if table["untrained"].get(table["primary"], {}).get(
+                arm_group.get(arm)))
+        size += k * (k - 1) // 2 + with_reference
+    return max(size, 1)
+
+
+def decide_family(tests, size=None):
+    """Holm-correct a family in place (`size`: see `family_size`)."""
+    decided = stats.decide(tests, alpha=ALPHA, family_size=size) if tests \
+        else []
+    for test, result in zip(tests, decided, strict=True):
+        test.update(result)
     return tests
 
 
@@ -162,11 +182,7 @@ def verdict_text(table, tests):
     head = f"{table['label']} ({metric}"
     head += ", lower is better)" if not stats.higher_is_better(
         metric) else ")"
-    seeds = max((t["n"] for t in tests), default=0)
-    tail = ""
-    if seeds == 1:
-        tail = f" ({ONE_SEED}.)"
-    return f"{head}: " + ". ".join(parts) + "." + tail
+    return f"{head}: " + ". ".join(parts) + "."
 
 
 def power_row(table, tests, family_size, effect=None):
@@ -181,7 +197,7 @@ def power_row(table, tests, family_size, effect=None):
         return row
     sd = math.sqrt(sum(t["sd_difference"] ** 2 for t in pairs) / len(pairs))
     row["sd_difference"] = sd
-    if sd > 0:
+    if sd > 0 and n >= 2:
         row["mde"] = stats.minimum_detectable_effect(
             sd, n, alpha=ALPHA, family_size=family_size)
         if effect:

@@ -155,7 +155,7 @@ def _table_rows(table, arms):
     rows = []
     for name in arms:
         d = table["metrics"].get(primary, {}).get(name)
-        row = [name, f"{_mean_sd(d)} {_ci(d)}" if d else "–",
+        row = [name, f"{_mean_sd(d)} {_ci(d)} (n={d['n']})" if d else "–",
                _gain(table, name), _mean_sd(no_context.get(name))]
         row += [_mean_sd(table["metrics"][m].get(name)) for m in others]
         row.append(table["notes"].get(name) or (

@@ -120,7 +120,10 @@ def test_report_marks_failed_and_broken_runs(tmp_path):
     # Held-out LM: not applicable to the MLM, reported with the reason.
     assert "not_applicable: bidirectional" in markdown
     # The published finding for MLM vs left-to-right is shown.
-    assert "BERT, Table 5" in markdown and "mlm wins" in markdown
+    claims = markdown[markdown.index("## Published claims"):]
+    assert "BERT (Devlin et al. 2019), Table 5" in claims
+    assert "| mlm vs clm | linear_probe (accuracy) |" in claims
+    assert "**reproduced**" in claims
     # Self-contained HTML: the figures are embedded, no external files.
     assert page.count("data:image/png;base64,") >= 3
     assert "<link" not in page and "src='plots/" not in page
