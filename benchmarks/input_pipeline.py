@@ -7,9 +7,10 @@
 For each objective recipe in `recipes/` (full-run config: length 128, batch
 32), this builds the input pipeline exactly as `train` feeds `model.fit`:
 the embedded books tokenized and packed once (`training.prepare_corpus`,
-`corpus.pack`), then `data.make_dataset` (seeded per-epoch order, batching)
-with the objective's transform (`training.model_inputs`) mapped over each
-batch. It then iterates `--batches` batches two ways:
+`corpus.pack`), then `training.input_stream`, the very stream `train`
+builds: `data.make_dataset` (seeded per-epoch order, batching) with the
+objective's transform (`training.model_inputs`) mapped over each batch.
+It then iterates `--batches` batches two ways:
 
 * **1 thread**: `num_parallel_calls=1` and a private thread pool of one
   thread, so the time is the CPU cost of preprocessing on one core;
@@ -43,7 +44,6 @@ sys.path.insert(0, ROOT)
 import tensorflow as tf  # noqa: E402
 
 from keras_objectives import config as config_lib  # noqa: E402
-from keras_objectives import data  # noqa: E402
 from keras_objectives import training  # noqa: E402
 
 OBJECTIVES = (
@@ -56,17 +56,14 @@ OBJECTIVES = (
 def pipeline(rows, objective, config, one_thread):
     """The batches `train` feeds `fit`, with 1 thread or AUTOTUNE."""
     parallel = 1 if one_thread else tf.data.AUTOTUNE
-    dataset = data.make_dataset(
-        rows, config["training"]["global_batch_size"], seed=config["seed"],
-        transform=training.model_inputs(objective),
-        num_parallel_calls=parallel,
-    )
+    dataset = training.input_stream(rows, objective, config,
+                                    num_parallel_calls=parallel, prefetch=1)
     if one_thread:
         options = tf.data.Options()
         options.threading.private_threadpool_size = 1
         options.autotune.enabled = False
         dataset = dataset.with_options(options)
-    return dataset.prefetch(1)
+    return dataset
 
 
 def rate(dataset, batches, warmup, repeats):

@@ -11,6 +11,10 @@ import keras
 from keras_objectives import checkpointing
 from keras_objectives.utils import atomic_write_text
 
+# metrics.csv starts with these columns, in this order; metrics follow.
+LEADING_COLUMNS = ("step", "tokens", "flops", "wall_time",
+                   "tokens_per_second")
+
 
 class RunLogger(keras.callbacks.Callback):
     """Checkpoints, `metrics.csv` and throughput at every Keras epoch end.
@@ -89,9 +93,11 @@ class RunLogger(keras.callbacks.Callback):
             )
 
     def _write_metrics(self):
-        fields = []
-        for row in self.rows:
-            fields += [k for k in row if k not in fields]
+        # A fixed order: the leading columns, then every metric sorted (rows
+        # restored from a checkpoint's state.json come back key-sorted).
+        names = {k for row in self.rows for k in row}
+        fields = [k for k in LEADING_COLUMNS if k in names] + sorted(
+            names - set(LEADING_COLUMNS))
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=fields, restval="")
         writer.writeheader()

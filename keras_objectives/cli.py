@@ -1,4 +1,4 @@
-"""`keras-objectives <verb>`: train, compare, report, tune.
+"""`keras-objectives <verb>`: train, compare, report, tune, pretokenize.
 
 Examples:
 
@@ -7,22 +7,58 @@ Examples:
     keras-objectives compare recipes/quickstart.py --workdir runs/quickstart
     keras-objectives report runs/quickstart
     keras-objectives tune recipes/tune_quickstart.py --workdir runs/tune
+
+One error boundary (`main`): an expected failure (a `ValueError` or an
+`OSError`: bad input, a missing file) prints one `keras-objectives: error:`
+line and exits 2; the traceback only with `--debug` or
+`KERAS_OBJECTIVES_DEBUG=1`. Ctrl-C exits 130 with one line saying how to
+resume. Anything else is a bug and keeps its traceback. A new verb is one
+handler function `_verb(args, overrides) -> exit code` and one
+`_add_verb(...)` entry in `build_parser`.
 """
 
 import argparse
 import os
+import re
+import shlex
 import sys
+import traceback
+
+DEBUG_ENV = "KERAS_OBJECTIVES_DEBUG"
 
 
-def _setup_environment():
-    # Must happen before keras is imported anywhere.
+def _setup_environment(debug=False):
+    # Must happen before TensorFlow is imported anywhere. Without --debug,
+    # TF's C++ start-up lines (among them a "failed call to cuInit: CUDA
+    # error" on every machine without a GPU) read as failures: hide them.
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if debug else "3")
+    if not debug and "tensorflow" not in sys.modules:
+        _import_quietly()
+
+
+def _import_quietly():
+    """Import TensorFlow with file descriptor 2 pointed at /dev/null.
+
+    Its C++ libraries log as they load, before `TF_CPP_MIN_LOG_LEVEL`
+    applies ("All log messages before absl::InitializeLog() ..."). A
+    failed import still raises, with its message, once stderr is back.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _default_workdir(recipe):
     path, _, arg = recipe.partition(":")
     name = os.path.splitext(os.path.basename(path))[0]
+    arg = re.sub(r"[^\w.=-]+", "_", arg)
     return os.path.join("runs", name + (f"-{arg}" if arg else ""))
 
 
@@ -68,6 +104,25 @@ def _compare(args, overrides):
               "in the report's failures table and in each run's log.",
               file=sys.stderr)
         return 1
+    return _report_failed_evaluations(collection)
+
+
+def _report_failed_evaluations(collection):
+    """Print every failed evaluation (even with --quiet); 1 if all failed."""
+    ran, failed = 0, 0
+    for run in collection["runs"]:
+        for key, entry in sorted((run.get("evals") or {}).items()):
+            ran += 1
+            if entry.get("status") == "error":
+                failed += 1
+                print(f"keras-objectives: evaluation failed: {run['arm']} "
+                      f"seed {run['seed']}: {key}: {entry.get('reason')}",
+                      file=sys.stderr)
+    if ran and failed == ran:
+        print(f"keras-objectives: error: every evaluation failed ({failed}"
+              "); the report has no scores. Fix the cause above and rerun "
+              "the same command: trained runs are kept.", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -111,6 +166,7 @@ def _pretokenize(args, overrides):
     from keras_objectives import config as config_lib
     from keras_objectives import data
     from keras_objectives import training
+    from keras_objectives.utils import check_int
 
     config = config_lib.load_recipe(args.recipe)
     config = config_lib.apply_overrides(config, overrides)
@@ -122,7 +178,9 @@ def _pretokenize(args, overrides):
             "--output DIR (a local path or gs://bucket/dir), or set "
             "--config.data.pretokenized=DIR."
         )
-    data.tfrecord.check_output(output, args.overwrite)  # Before tokenizing.
+    # Before tokenizing: the shard count and the destination.
+    check_int("num_shards", args.num_shards, minimum=1)
+    data.tfrecord.check_output(output, args.overwrite)
     # Always tokenize the recipe's text; `data.pretokenized` is where the
     # recipe reads the result, so it is only the default destination.
     text = {**config, "data": {**config["data"], "pretokenized": None}}
@@ -149,96 +207,141 @@ def _pretokenize(args, overrides):
     return 0
 
 
+def _add_verb(verbs, name, handler, help, description, arguments):
+    """One verb: its parser entry, its arguments and its handler."""
+    parser = verbs.add_parser(name, help=help, description=description)
+    for flags, options in arguments:
+        parser.add_argument(*flags, **options)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+_WORKDIR = "run directory (default runs/NAME)"
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="keras-objectives",
         description="Seeded pre-training objectives for Keras: train one, "
         "or compare several under a controlled budget.",
+        epilog="Any verb takes --debug (or KERAS_OBJECTIVES_DEBUG=1): show "
+        "tracebacks and TensorFlow's start-up logs.",
     )
+    parser.add_argument("--debug", action="store_true",
+                        help="tracebacks and TensorFlow's C++ logs")
     verbs = parser.add_subparsers(dest="verb", required=True)
-    train = verbs.add_parser(
-        "train",
-        help="pre-train one objective from a recipe",
-        description="Pre-train from RECIPE (path.py[:arg]). Override any "
-        "field with --config.FIELD=VALUE, e.g. --config.training.steps=50.",
-    )
-    train.add_argument("recipe", help="recipe file, optionally :arg")
-    train.add_argument("--workdir", help="run directory (default runs/NAME)")
-    train.set_defaults(handler=_train)
-    compare = verbs.add_parser(
-        "compare",
-        help="train and evaluate every arm x seed of a comparison recipe",
-        description="Run the comparison RECIPE (path.py[:arg]): every arm x "
-        "seed under one budget, evaluations, then report.md/report.html. "
-        "Rerunning resumes. Override recipe fields with --config.FIELD="
-        "VALUE (run fields under base., e.g. --config.base.training."
-        "learning_rate=1e-3; --config.budget.flops=1e13).",
-    )
-    compare.add_argument("recipe", help="comparison recipe file, optionally "
-                         ":arg")
-    compare.add_argument("--workdir", help="comparison directory (default "
-                         "runs/NAME)")
-    compare.add_argument("--quiet", action="store_true",
-                         help="no progress lines")
-    compare.set_defaults(handler=_compare)
-    report = verbs.add_parser(
-        "report",
-        help="rebuild report.md/report.html from a comparison directory",
-        description="Read the run dirs and cached evaluations in WORKDIR "
-        "and write results.csv/json, report.md and report.html. Never "
-        "trains or evaluates.",
-    )
-    report.add_argument("workdir", help="comparison directory")
-    report.set_defaults(handler=_report)
-    tune = verbs.add_parser(
-        "tune",
-        help="search objectives and their hyperparameters (keras-tuner)",
-        description="Run the tuning RECIPE (path.py[:arg]): a keras-tuner "
-        "search scored by the downstream probe, then report.md/report.html."
-        " Rerunning resumes (finished trials are kept). Override fields "
-        "with --config.FIELD=VALUE, e.g. --config.max_trials=4.",
-    )
-    tune.add_argument("recipe", help="tuning recipe file, optionally :arg")
-    tune.add_argument("--workdir", help="search directory (default "
-                      "runs/NAME)")
-    tune.add_argument("--overwrite", action="store_true",
-                      help="delete a previous search in --workdir first")
-    tune.add_argument("--quiet", action="store_true",
-                      help="no progress display")
-    tune.set_defaults(handler=_tune)
-    pretokenize = verbs.add_parser(
-        "pretokenize",
-        help="tokenize and pack a recipe's text into TFRecord shards",
-        description="Read RECIPE's data (path.py[:arg]; data.source, "
+    _add_verb(
+        verbs, "train", _train, "pre-train one objective from a recipe",
+        "Pre-train from RECIPE (path.py[:args]). Override any field with "
+        "--config.FIELD=VALUE, e.g. --config.training.steps=50.",
+        [(["recipe"], {"help": "recipe file, optionally :args"}),
+         (["--workdir"], {"help": _WORKDIR})])
+    _add_verb(
+        verbs, "compare", _compare,
+        "train and evaluate every arm x seed of a comparison recipe",
+        "Run the comparison RECIPE (path.py[:args]): every arm x seed under "
+        "one budget, evaluations, then report.md/report.html. Rerunning "
+        "resumes. Override recipe fields with --config.FIELD=VALUE (run "
+        "fields under base., e.g. --config.base.training.learning_rate="
+        "1e-3; --config.budget.flops=1e13).",
+        [(["recipe"], {"help": "comparison recipe file, optionally :args"}),
+         (["--workdir"], {"help": "comparison directory (default "
+                          "runs/NAME)"}),
+         (["--quiet"], {"action": "store_true", "help": "no progress lines "
+                        "(failed evaluations are still printed)"})])
+    _add_verb(
+        verbs, "report", _report,
+        "rebuild report.md/report.html from a comparison directory",
+        "Read the run dirs and cached evaluations in WORKDIR and write "
+        "results.csv/json, report.md and report.html. Never trains or "
+        "evaluates.",
+        [(["workdir"], {"help": "comparison directory"})])
+    _add_verb(
+        verbs, "tune", _tune,
+        "search objectives and their hyperparameters (keras-tuner)",
+        "Run the tuning RECIPE (path.py[:args]): a keras-tuner search "
+        "scored by the downstream probe, then report.md/report.html. "
+        "Rerunning resumes (finished trials are kept). Override fields with "
+        "--config.FIELD=VALUE, e.g. --config.max_trials=4.",
+        [(["recipe"], {"help": "tuning recipe file, optionally :args"}),
+         (["--workdir"], {"help": "search directory (default runs/NAME)"}),
+         (["--overwrite"], {"action": "store_true", "help": "delete a "
+                            "previous search in --workdir first"}),
+         (["--quiet"], {"action": "store_true",
+                        "help": "no progress display"})])
+    _add_verb(
+        verbs, "pretokenize", _pretokenize,
+        "tokenize and pack a recipe's text into TFRecord shards",
+        "Read RECIPE's data (path.py[:args]; data.source, "
         "data.vocabulary_size, ...), tokenize it, pack rows of the length "
         "its objective consumes (objective.raw_length) and write the train "
         "and validation rows as TFRecord shards plus metadata.json (written "
         "last) to --output, a local path or gs://bucket/dir. Train from "
         "them with --config.data.pretokenized=DIR. Override fields with "
         "--config.FIELD=VALUE, e.g. --config.data.source=path/to/text.",
-    )
-    pretokenize.add_argument("recipe", help="recipe file, optionally :arg")
-    pretokenize.add_argument("--output", help="destination directory "
-                             "(default: the recipe's data.pretokenized)")
-    pretokenize.add_argument("--num-shards", type=int, default=8,
-                             help="train shards (default 8)")
-    pretokenize.add_argument("--overwrite", action="store_true",
-                             help="replace pretokenized data already in "
-                             "--output")
-    pretokenize.set_defaults(handler=_pretokenize)
+        [(["recipe"], {"help": "recipe file, optionally :args"}),
+         (["--output"], {"help": "destination directory (default: the "
+                         "recipe's data.pretokenized)"}),
+         (["--num-shards"], {"type": int, "default": 8,
+                             "help": "train shards (default 8)"}),
+         (["--overwrite"], {"action": "store_true", "help": "replace "
+                            "pretokenized data already in --output"})])
     return parser
 
 
+def split_overrides(argv):
+    """`(overrides, rest)`; `--config.x 5` (a space for `=`) is an error.
+
+    >>> split_overrides(["train", "r.py", "--config.seed=1"])
+    (['--config.seed=1'], ['train', 'r.py'])
+    """
+    overrides, rest = [], []
+    for i, item in enumerate(argv):
+        if not item.startswith("--config."):
+            rest.append(item)
+            continue
+        following = argv[i + 1] if i + 1 < len(argv) else None
+        if "=" not in item and following and not following.startswith("-"):
+            raise ValueError(
+                f"Invalid override `{item} {following}`. Expected "
+                f"`--config.FIELD=VALUE`, with `=` and no space: "
+                f"`{item}={following}`."
+            )
+        overrides.append(item)
+    return overrides, rest
+
+
+def _debug(argv):
+    return "--debug" in argv or os.environ.get(DEBUG_ENV, "") not in (
+        "", "0", "false", "False")
+
+
+def _resume_hint(argv):
+    command = shlex.join(["keras-objectives", *argv])
+    return (f"interrupted. Completed checkpoints are kept: rerun `{command}`"
+            " to resume from the last one.")
+
+
 def main(argv=None):
-    _setup_environment()
     argv = list(sys.argv[1:] if argv is None else argv)
-    overrides = [a for a in argv if a.startswith("--config.")]
-    rest = [a for a in argv if not a.startswith("--config.")]
-    args = build_parser().parse_args(rest)
+    debug = _debug(argv)
+    _setup_environment(debug)
     try:
+        overrides, rest = split_overrides(argv)
+        args = build_parser().parse_args(
+            [a for a in rest if a != "--debug"])
         return args.handler(args, overrides)
-    except (ValueError, FileNotFoundError, KeyError) as e:
-        message = e.args[0] if e.args else str(e)
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        print(f"keras-objectives: {_resume_hint(argv)}", file=sys.stderr)
+        return 130
+    except (ValueError, OSError) as e:
+        if debug:
+            traceback.print_exc()
+        message = str(e) or type(e).__name__
+        if isinstance(e, OSError) and not isinstance(e, FileNotFoundError):
+            message = f"{type(e).__name__}: {message}"
         print(f"keras-objectives: error: {message}", file=sys.stderr)
         return 2
 

@@ -1,14 +1,20 @@
 """Run configs: the common base, recipe loading and `--config.x=y` overrides.
 
 A recipe is a Python file with `get_config(arg=None)` returning a nested
-dict built from `base_config()`, setting only what differs (STYLE.md, 12).
+dict built from `base_config()`, setting only what differs.
 `load_recipe("recipes/masked_lm.py:runlocal")` calls it with `"runlocal"`.
 """
 
-import ast
 import copy
 import importlib.util
 import os
+
+from keras_objectives.config_checks import check_run_config
+from keras_objectives.overrides import RUN
+from keras_objectives.overrides import apply_overrides  # noqa: F401
+from keras_objectives.overrides import override  # noqa: F401
+from keras_objectives.overrides import parse_value
+from keras_objectives.overrides import split_top_level
 
 
 def base_config():
@@ -70,99 +76,200 @@ def base_config():
     }
 
 
-# Fields whose value is free-form (validated by whoever consumes them).
-FREE_FORM = ("objective",)
+# Fields whose insides are free-form (the objective's options).
+FREE_FORM = RUN.free_form
+
+
+def _recipe_path(spec):
+    path, _, arg = spec.partition(":")
+    problem = None
+    if os.path.isdir(path):
+        problem = "a directory; name a recipe .py file in it"
+    elif not path.endswith(".py"):
+        problem = ("not a .py file" + (f"; did you mean {path + '.py'!r}?"
+                                       if os.path.isfile(path + ".py")
+                                       else ""))
+    elif not os.path.isfile(path):
+        problem = "no such file"
+    if problem:
+        raise ValueError(
+            f"Invalid value received for argument `recipe`. Expected a path "
+            f"to a recipe .py file, optionally with `:args`. Received: "
+            f"recipe={spec!r} ({problem}). See the recipes/ folder for "
+            "examples."
+        )
+    return path, arg
 
 
 def load_recipe(spec):
     """Load `path.py[:arg]` and return `get_config(arg)`.
 
-    Raises a clear error for a missing file or a recipe without
-    `get_config`.
+    Raises:
+        ValueError: naming the recipe file, for a path that is not a .py
+            file, a recipe that fails to import, has no `get_config`, whose
+            `get_config` fails, or that returns something other than a dict.
     """
-    path, _, arg = spec.partition(":")
-    if not os.path.isfile(path):
+    if not isinstance(spec, str) or not spec:
         raise ValueError(
-            f"Invalid value received for argument `recipe`. Expected a path "
-            f"to a recipe .py file. Received: recipe={spec!r} (no such file)."
-            " See the recipes/ folder for examples."
+            "Invalid value received for argument `recipe`. Expected a path "
+            f"to a recipe .py file. Received: recipe={spec!r}"
         )
+    path, arg = _recipe_path(spec)
     name = "keras_objectives_recipe_" + os.path.basename(path)[:-3]
     module_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    if not hasattr(module, "get_config"):
-        raise ValueError(
-            f"Recipe {path!r} has no `get_config(arg=None)` function."
-        )
-    return module.get_config(arg or None)
-
-
-def _parse_value(text):
     try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        if text in ("none", "null"):
-            return None
-        if text in ("true", "false"):
-            return text == "true"
-        return text
+        module_spec.loader.exec_module(module)
+    except Exception as e:
+        raise ValueError(
+            f"Recipe {path!r} failed to load: {_describe(e)}. Fix the "
+            "recipe file (rerun with --debug for the traceback)."
+        ) from e
+    if not callable(getattr(module, "get_config", None)):
+        raise ValueError(
+            f"Recipe {path!r} has no `get_config(arg=None)` function. A "
+            "recipe defines `get_config(arg=None)` returning its config "
+            "dict; see the recipes/ folder."
+        )
+    try:
+        config = module.get_config(arg or None)
+    except ValueError:
+        raise  # The recipe's own message (e.g. an unknown `:arg` key).
+    except Exception as e:
+        raise ValueError(
+            f"Recipe {path!r}: get_config({arg or None!r}) raised "
+            f"{_describe(e)}. Fix the recipe (rerun with --debug for the "
+            "traceback)."
+        ) from e
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"Recipe {path!r}: get_config({arg or None!r}) returned a "
+            f"{type(config).__name__}. Expected a dict (a run config from "
+            "`base_config()`, or a comparison or tuning recipe)."
+        )
+    return config
 
 
-def override(config, dotted, value, parse=True):
-    """Set `config["a"]["b"] = value` for `dotted="a.b"`, refusing new keys.
+def _describe(error):
+    where = ""
+    if isinstance(error, SyntaxError) and error.lineno:
+        where = f" at line {error.lineno}"
+    return f"{type(error).__name__}{where}: {error}"
+
+
+def _describe_args(defaults):
+    return ", ".join(f"{k}={v!r}" for k, v in defaults.items()) or "none"
+
+
+def _check_arg_type(key, value, default, defaults):
+    if default is None or value is None:
+        return value
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+        expected = "True or False (a bare word is True)"
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        expected = "an integer"
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+        expected = "a number"
+    else:
+        ok = isinstance(value, type(default))
+        expected = f"a {type(default).__name__}"
+    if not ok:
+        raise ValueError(
+            f"Invalid value received for recipe argument `{key}`. Expected "
+            f"{expected}. Received: {key}={value!r}. This recipe's "
+            f"arguments and defaults: {_describe_args(defaults)}."
+        )
+    return value
+
+
+def recipe_args(arg, **defaults):
+    """Parse a recipe's `:arg` string in big_vision form.
+
+    `RECIPE.py:runlocal,seeds=5,budget=1e13` calls the recipe's
+    `get_config("runlocal,seeds=5,budget=1e13")`, which passes the string
+    here with its keys and their defaults. A bare word sets that key to
+    `True`; `key=value` values are Python literals (lists may hold commas),
+    else strings (a string default always keeps the raw text). `None` or
+    `""` gives the defaults. An unknown key, a repeated key or a value of
+    the wrong type raises a `ValueError` that lists the known keys and
+    their defaults: that message is how a recipe documents its keys.
+
+    Args:
+        arg: the recipe argument string, or `None`.
+        **defaults: every key the recipe takes, with its default.
+
+    Returns:
+        A dict with every key of `defaults`.
 
     Examples:
 
-    >>> c = override(base_config(), "training.steps", "20")
-    >>> c["training"]["steps"]
-    20
+    >>> recipe_args("runlocal,seeds=5,budget=1e13", runlocal=False,
+    ...             seeds=3, budget=None)
+    {'runlocal': True, 'seeds': 5, 'budget': 10000000000000.0}
+    >>> recipe_args(None, runlocal=False)
+    {'runlocal': False}
+    >>> recipe_args("bogus", runlocal=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown recipe argument `bogus`. This recipe's arguments and \
+defaults: runlocal=False. Give them as `RECIPE.py:key=value,flag`, e.g. \
+`RECIPE.py:runlocal`.
     """
-    config = copy.deepcopy(config)
-    keys = dotted.split(".")
-    node = config
-    for depth, key in enumerate(keys):
-        known = node if isinstance(node, dict) else {}
-        inside_free = keys[0] in FREE_FORM and depth > 0
-        if key not in known and not inside_free:
-            where = ".".join(keys[:depth]) or "the recipe"
+    if arg is not None and not isinstance(arg, str):
+        raise ValueError(
+            "Invalid value received for argument `arg`. Expected None or a "
+            f"string such as 'runlocal,seeds=5'. Received: arg={arg!r}"
+        )
+    out = dict(defaults)
+    seen = set()
+    for item in split_top_level(arg or ""):
+        key, has_value, text = item.partition("=")
+        key = key.strip()
+        if key not in defaults:
+            example = ",".join(
+                k if isinstance(v, bool) else f"{k}={v!r}"
+                for k, v in list(defaults.items())[:2]) or "key=value"
             raise ValueError(
-                f"Unknown recipe field `{dotted}`: `{key}` is not a field of "
-                f"{where}. Known fields there: {sorted(known)}."
+                f"Unknown recipe argument `{key}`. This recipe's arguments "
+                f"and defaults: {_describe_args(defaults)}. Give them as "
+                f"`RECIPE.py:key=value,flag`, e.g. `RECIPE.py:{example}`."
             )
-        if depth == len(keys) - 1:
-            node[key] = _parse_value(value) if parse else value
+        if key in seen:
+            raise ValueError(
+                f"Recipe argument `{key}` is given twice in {arg!r}. Give "
+                "each argument once."
+            )
+        seen.add(key)
+        if not has_value:
+            value = True
+        elif isinstance(defaults[key], str):
+            value = text.strip()
         else:
-            if keys[0] in FREE_FORM and not isinstance(node.get(key), dict):
-                node[key] = _objective_as_dict(node.get(key))
-            node = node[key]
-    return config
-
-
-def _objective_as_dict(value):
-    if isinstance(value, str):
-        return {"class_name": value, "config": {}}
-    return dict(value or {})
-
-
-def apply_overrides(config, overrides):
-    """Apply `["--config.a.b=1", ...]` (or `"a.b=1"`) in order."""
-    for item in overrides:
-        text = item[len("--config."):] if item.startswith("--config.") else item
-        if "=" not in text:
-            raise ValueError(
-                f"Invalid override {item!r}. Expected `--config.FIELD=VALUE`,"
-                " for example `--config.training.steps=200`."
-            )
-        dotted, value = text.split("=", 1)
-        config = override(config, dotted, value)
-    return config
+            value = parse_value(text.strip())
+        out[key] = _check_arg_type(key, value, defaults[key], defaults)
+    return out
 
 
 def validate(config):
-    """Check every field against `base_config()` (unknown fields are errors).
+    """Check a run config; return it with missing fields from the base.
 
-    Returns the config with missing fields filled from the base.
+    Unknown fields are errors, and so is every value of the wrong type or
+    out of its range (`config_checks.check_run_config`): the message names
+    the dotted field, the value and a `--config.FIELD=VALUE` that fixes it.
+    The objective's options are checked against its class signature.
+
+    >>> validate({"training": {"steps": 5}})["training"]["steps"]
+    5
+    >>> validate({"training": {"learning_rate": -0.5}})
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid value received for `training.learning_rate`. \
+Expected a finite number > 0. Received: training.learning_rate=-0.5. For \
+example --config.training.learning_rate=0.0005.
     """
     base = base_config()
 
@@ -186,18 +293,13 @@ def validate(config):
                 out[key] = value
         return out
 
-    config = merge(base, config, "")
-    pretokenized = config["data"]["pretokenized"]
-    if pretokenized is not None and (
-        not isinstance(pretokenized, str) or not pretokenized.strip()
-    ):
+    if not isinstance(config, dict):
         raise ValueError(
-            "Invalid value received for recipe field `data.pretokenized`. "
-            "Expected None or the directory `keras-objectives pretokenize` "
-            "wrote (a local path or gs://bucket/dir). Received: "
-            f"data.pretokenized={pretokenized!r}"
+            "Invalid value received for argument `config`. Expected the "
+            "dict a recipe's `get_config()` returns. Received: config of "
+            f"type {type(config).__name__}."
         )
-    return config
+    return check_run_config(merge(base, config, ""))
 
 
 # Layered sizes (big_vision style): model size x run type x experiment.
@@ -223,6 +325,20 @@ def set_model_size(config, size):
     return config
 
 
+def run_args(arg):
+    """A training recipe's `:arg` as a dict: `runlocal` (default False).
+
+    Takes the string (parsed with `recipe_args`) or a dict a recipe already
+    parsed with more keys of its own.
+
+    >>> run_args("runlocal")
+    {'runlocal': True}
+    """
+    if isinstance(arg, dict):
+        return dict(arg)
+    return recipe_args(arg, runlocal=False)
+
+
 def apply_run_type(config, arg):
     """Apply a recipe's `:arg` run type; `runlocal` is a CPU smoke run.
 
@@ -230,14 +346,13 @@ def apply_run_type(config, arg):
     default one ships with the package, so nothing is trained) and shrinks
     the model (`tiny`) and the steps, so it finishes in a few minutes on 2
     CPU cores.
+
+    Args:
+        config: the recipe's run config (changed in place and returned).
+        arg: the `:arg` string, or the dict `recipe_args` returned.
     """
-    if arg is None:
+    if not run_args(arg).get("runlocal"):
         return config
-    if arg != "runlocal":
-        raise ValueError(
-            f"Unknown recipe argument {arg!r}. Use `RECIPE.py:runlocal` for "
-            "a CPU smoke run, or no argument for the full run."
-        )
     set_model_size(config, "tiny")
     config["training"].update(steps=200, steps_per_checkpoint=50,
                               warmup_steps=20, eval_batches=4)
@@ -261,7 +376,7 @@ def apply_tpu_run_type(config, arg):
     objective and the backbone kind stay.
     """
     config = apply_run_type(config, arg)
-    if arg == "runlocal":
+    if run_args(arg).get("runlocal"):
         config.update(strategy="cpu", tpu=None, sequence_length=128)
         config["data"].update(source="embedded", validation=None,
                               vocabulary_size=8192, pretokenized=None)

@@ -8,16 +8,8 @@ import os
 
 import tensorflow as tf
 
+from keras_objectives.config_checks import STRATEGIES
 from keras_objectives.utils import check_choice
-
-STRATEGIES = (
-    "auto",
-    "cpu",
-    "one_device",
-    "mirrored",
-    "multi_worker_mirrored",
-    "tpu",
-)
 
 
 def _num_workers_from_tf_config():

@@ -4,16 +4,15 @@ text -> tokenize and pack (`data`) -> objective transform (seeded, per
 example) -> backbone + head inside `strategy.scope()` -> `model.fit` ->
 run dir: `config.json`, `metrics.csv`, `summary.json`, `tensorboard/`,
 `checkpoints/`. A killed run restarted with the same workdir resumes from
-its last checkpoint on the same stream of batches.
+its last good checkpoint on the same stream of batches. `train` calls one
+named function per step, in order; each can be used and tested alone.
 """
 
-import json
 import os
-import platform
+import sys
 import time
 
 import keras
-import keras_hub
 import tensorflow as tf
 
 from keras_objectives import checkpointing
@@ -26,10 +25,13 @@ from keras_objectives.models import Pretrainer
 from keras_objectives.models.backbones import check_vocabulary
 from keras_objectives.models.backbones import make_backbone
 from keras_objectives.objectives.flops import ModelDims
+from keras_objectives.run_dir import RunDir
+from keras_objectives.run_dir import make_summary
+from keras_objectives.streams import input_stream
+from keras_objectives.streams import model_inputs  # noqa: F401
 from keras_objectives.utils import atomic_write_json
-from keras_objectives.utils import check_int
-from keras_objectives.utils import check_local_dir
-from keras_objectives.version import __version__
+from keras_objectives.utils import check_writable_dir
+from keras_objectives.utils import read_json
 
 
 def prepare_corpus(config):
@@ -134,63 +136,80 @@ def build_model(config, objective, vocabulary_size):
     return model
 
 
-def model_inputs(objective):
-    """The objective's transform with boolean masks cast to int32.
-
-    Keras distributes the first batch of `fit` across replicas with ops
-    that have no boolean kernels, so masks travel as int32 (the dtype the
-    backbones declare).
-    """
-
-    def transform(features):
-        return tf.nest.map_structure(
-            lambda t: tf.cast(t, tf.int32) if t.dtype == tf.bool else t,
-            objective(features),
-        )
-
-    return transform
-
-
 def train(config, workdir, verbose="auto"):
     """Pre-train `config["objective"]` and write the run directory.
+
+    Every step is a function below, in this order. Nothing is written
+    before the config, the objective, the data and the model have been
+    checked: a failed attempt leaves the workdir as it found it.
 
     Args:
         config: a nested dict from a recipe (`keras_objectives.config`).
         workdir: the run directory. If it holds checkpoints of the same
-            config, training resumes from the newest one.
+            config, training resumes from the newest good one.
         verbose: Keras `fit` verbosity (the progress bar).
 
     Returns:
         The `summary.json` dict.
     """
-    check_local_dir("workdir", workdir)
-    config = config_lib.validate(config)
+    # 1. Validate every field, and the workdir, before anything runs.
+    config = validate(config, workdir)
+    # 2. Process-wide TF state: determinism, dtype policy, seeds.
+    set_process_state(config)
+    # 3. Strategy first: multi-worker must start before other TF work.
+    strategy = make_strategy(config)
+    # 4. The run dir: a run already in it must have the same config.
+    run = RunDir.open(distribute.worker_workdir(workdir, strategy), config)
+    # 5. Corpus and objective: tokenize and pack once (cached).
+    corpus = prepare_corpus(config)
+    objective = build_objective(config, corpus)
+    rows = pack_splits(config, corpus, objective)
+    # 6. The resume point: the newest step every worker has in good shape.
+    resume = resume_point(run.path, strategy)
+    # 7. Model and optimizer inside the strategy scope, restored.
+    model = make_model(config, objective, corpus, strategy, resume)
+    accounting = check_accounting(config, objective, model)
+    # 8. Streams: the seeded batches, from where the run stopped.
+    start_step = resume[0] if resume else 0
+    streams = make_streams(config, rows, objective, strategy, start_step,
+                           run.path)
+    # 9. Fit and evaluate; config.json is written now, as training starts.
+    run.commit(config)
+    if config["training"]["save_initial_weights"] and not resume:
+        checkpointing.save_initial(model, run.path)  # the untrained control
+    logger, held_out, session = fit_and_evaluate(
+        config, model, streams, accounting, resume, run.path, verbose)
+    # 10. The summary.
+    summary = make_summary(config, model, objective, corpus, strategy,
+                           accounting, logger, held_out, start_step)
+    summary["session_wall_time"] = session
+    atomic_write_json(os.path.join(run.path, "summary.json"), summary)
+    return summary
+
+
+def validate(config, workdir):
+    """The validated config; refuses a workdir we cannot write."""
+    check_writable_dir("workdir", workdir)
+    return config_lib.validate(config)
+
+
+def set_process_state(config):
+    """Set TF's process-wide state either way, so runs do not leak."""
     t = config["training"]
-    steps = check_int("training.steps", t["steps"], minimum=1)
-    per_ckpt = min(t["steps_per_checkpoint"], steps)
-    if steps % per_ckpt:
-        raise ValueError(
-            "Invalid value received for `training.steps_per_checkpoint`. "
-            f"Expected a divisor of training.steps={steps}. Received: "
-            f"training.steps_per_checkpoint={per_ckpt}."
-        )
-    batch = t["global_batch_size"]
-    identifier = config["objective"]
-    objectives.get_class(identifier if isinstance(identifier, str)
-                         else identifier.get("class_name"))  # Fail fast.
-    # Process-wide in TF: set it either way, so an earlier run in the same
-    # process does not leak into this one. (Keras turns XLA off under op
-    # determinism; `summary.json` records the jit_compile that ran.)
+    # Keras turns XLA off under op determinism; `summary.json` records the
+    # jit_compile that ran.
     set_op_determinism(t["deterministic"])
-    # Also process-wide: a float32 run after a bfloat16 one stays float32.
     keras.mixed_precision.set_dtype_policy(t["mixed_precision"] or "float32")
     keras.utils.set_random_seed(config["seed"])
 
-    # 1. Strategy first: multi-worker must start before other TF work.
+
+def make_strategy(config):
+    """The run's strategy, after checking the batch and XLA fit on it."""
+    t = config["training"]
     strategy = distribute.get_strategy(
         config["strategy"], devices=config["devices"], tpu=config["tpu"]
     )
-    distribute.per_replica_batch_size(batch, strategy)
+    distribute.per_replica_batch_size(t["global_batch_size"], strategy)
     local_replicas = distribute.num_local_replicas(strategy)
     if (t["jit_compile"] and local_replicas > 1
             and not isinstance(strategy, tf.distribute.TPUStrategy)):
@@ -203,77 +222,94 @@ def train(config, workdir, verbose="auto"):
             "Use --config.training.jit_compile=False (TPUStrategy compiles "
             "its step with XLA anyway)."
         )
+    return strategy
 
-    # 2. The run directory and its config; a resumed run must match it.
-    # Non-chief workers of a multi-worker job keep their own subdirectory.
-    workdir = distribute.worker_workdir(workdir, strategy)
-    os.makedirs(workdir, exist_ok=True)
-    config_path = os.path.join(workdir, "config.json")
-    if os.path.exists(config_path):
-        with open(config_path) as f:
-            previous = json.load(f)
-        # Fields added to the config schema since that run default in.
-        if (json.loads(json.dumps(config_lib.validate(previous)))
-                != json.loads(json.dumps(config))):
-            raise ValueError(
-                f"The workdir {workdir!r} holds a run with a different "
-                "config. Use a new --workdir, or delete the old run."
-            )
-    atomic_write_json(config_path, config)
 
-    # 3. Data: tokenize and pack once (cached), then the seeded stream.
-    corpus = prepare_corpus(config)
-    objective = build_objective(config, corpus)
-    special = corpus.special_tokens
-    train_rows = corpus.pack("train", objective.raw_length)
-    valid_rows = corpus.pack("validation", objective.raw_length)
+def pack_splits(config, corpus, objective):
+    """`{"train": rows, "validation": rows}`; each must fill a batch."""
+    batch = config["training"]["global_batch_size"]
+    rows = {}
+    for split in ("train", "validation"):
+        rows[split] = corpus.pack(split, objective.raw_length)
+        count = len(rows[split]["token_ids"])
+        if count >= batch:
+            continue
+        field = "data.source" if split == "train" else "data.validation"
+        given = config["data"]["validation" if split == "validation"
+                               else "source"]
+        raise ValueError(
+            f"The {split} split ({field}={given!r}) packs into {count} rows "
+            f"of {objective.raw_length} tokens, fewer than one batch "
+            f"(training.global_batch_size={batch}). Give {field} more text, "
+            "or lower --config.training.global_batch_size or "
+            "--config.sequence_length."
+        )
+    return rows
 
-    # 4. Model and optimizer inside the strategy scope; resume if we can.
-    # All workers resume from the newest step every one of them has.
-    start_step = distribute.min_over_workers(
-        strategy, checkpointing.latest_step(workdir)
-    )
-    resume = checkpointing.at_step(workdir, start_step)
+
+def resume_point(path, strategy):
+    """`(step, path, state)` to resume from (all workers agree), or None."""
+    newest = checkpointing.latest_good(path, log=_say)
+    step = distribute.min_over_workers(strategy, newest[0] if newest else 0)
+    return checkpointing.at_step(path, step)
+
+
+def make_model(config, objective, corpus, strategy, resume):
+    """The compiled model in the strategy's scope, restored on resume."""
     with strategy.scope():
-        model = build_model(config, objective, special.vocabulary_size)
-        if t["save_initial_weights"]:
-            checkpointing.save_initial(model, workdir)
+        model = build_model(config, objective,
+                            corpus.special_tokens.vocabulary_size)
         if resume:
             checkpointing.restore(model, resume[1])
+    return model
+
+
+def check_accounting(config, objective, model):
+    """The objective's per-step accounting; refuses a loss on no position."""
     dims = ModelDims.from_backbone(model.backbone, config["sequence_length"])
+    batch = config["training"]["global_batch_size"]
     accounting = objective.accounting(dims, batch)
+    if not accounting["loss_positions_per_step"] > 0:
+        raise ValueError(
+            f"The objective {objective.name!r} puts the loss on no position "
+            "of a batch (loss_positions_per_step="
+            f"{accounting['loss_positions_per_step']}), so training would "
+            f"learn nothing. Received: objective={config['objective']!r}. "
+            "Raise its rate (e.g. --config.objective.config.selection_rate="
+            "0.15)."
+        )
+    return accounting
 
-    transform = model_inputs(objective)
 
-    def stream(rows, shuffle, start_example=0, log=None):
-        def dataset_fn(context):
-            ds = data.make_dataset(
-                rows, batch, seed=config["seed"], shuffle=shuffle,
-                start_example=start_example, input_context=context,
-            )
-            if log:
-                ds = ds.map(_example_id_logger(log))  # Sequential: in order.
-            return ds.map(transform, num_parallel_calls=tf.data.AUTOTUNE,
-                          deterministic=True).prefetch(tf.data.AUTOTUNE)
+def make_streams(config, rows, objective, strategy, start_step, path):
+    """`(train, validation, eval_batches)` distributed over `strategy`."""
+    t = config["training"]
+    batch = t["global_batch_size"]
 
-        return distribute.distribute_dataset(strategy, dataset_fn)
+    def stream(split, shuffle, start=0, log=None):
+        return distribute.distribute_dataset(strategy, lambda context: (
+            input_stream(rows[split], objective, config, shuffle, start,
+                         context, log)))
 
-    train_ds = stream(
-        train_rows, True, start_step * batch,
-        log=(os.path.join(workdir, "example_ids.txt")
-             if t["log_example_ids"] else None),
-    )
-    valid_ds = stream(valid_rows, False)
+    log = (os.path.join(path, "example_ids.txt") if t["log_example_ids"]
+           else None)
     eval_batches = min(t["eval_batches"],
-                       max(1, len(valid_rows["token_ids"]) // batch))
+                       max(1, len(rows["validation"]["token_ids"]) // batch))
+    return (stream("train", True, start_step * batch, log),
+            stream("validation", False), eval_batches)
 
-    # 5. Fit. One Keras epoch = one checkpoint interval.
-    logger = RunLogger(workdir, per_ckpt, accounting,
+
+def fit_and_evaluate(config, model, streams, accounting, resume, path,
+                     verbose):
+    """`model.fit` (one Keras epoch per checkpoint), then held-out loss."""
+    t = config["training"]
+    steps, per_ckpt = t["steps"], min(t["steps_per_checkpoint"], t["steps"])
+    train_ds, valid_ds, eval_batches = streams
+    start_step = resume[0] if resume else 0
+    logger = RunLogger(path, per_ckpt, accounting,
                        resume[2] if resume else {}, t["keep_checkpoints"])
-    callbacks = [
-        logger,
-        keras.callbacks.TensorBoard(os.path.join(workdir, "tensorboard")),
-    ]
+    callbacks = [logger,
+                 keras.callbacks.TensorBoard(os.path.join(path, "tensorboard"))]
     started = time.perf_counter()
     if start_step < steps:
         model.fit(
@@ -287,53 +323,13 @@ def train(config, workdir, verbose="auto"):
             verbose=verbose,
             shuffle=False,  # The stream is already in its seeded order.
         )
-
-    # 6. Held-out loss and the summary.
     held_out = model.evaluate(valid_ds, steps=eval_batches, verbose=0,
                               return_dict=True)
-    final = logger.rows[-1] if logger.rows else {}
-    done = final.get("step", start_step)
-    tokens_per_second = (done * accounting["tokens_per_step"]
-                         / max(logger.train_time, 1e-9))
-    flops_per_second = tokens_per_second * (
-        accounting["flops_per_step"] / accounting["tokens_per_step"])
-    summary = {
-        "objective": objective.name,
-        "objective_config": _jsonable(objective.get_config()),
-        "status": "diverged" if logger.diverged else "completed",
-        "failure": logger.diverged,
-        "steps": done,
-        "final_loss": final.get("loss"),
-        "held_out_loss": held_out.get("loss"),
-        "held_out": held_out,
-        "tokens_seen": done * accounting["tokens_per_step"],
-        "loss_positions_seen": done * accounting["loss_positions_per_step"],
-        "training_flops": done * accounting["flops_per_step"],
-        "flops_per_step": accounting["flops_per_step"],
-        "tokens_per_second": tokens_per_second,
-        "flops_per_second": flops_per_second,
-        "mfu": (flops_per_second / t["peak_flops"]
-                if t["peak_flops"] else None),
-        "parameters": model.count_params(),
-        "backbone_parameters": model.backbone.count_params(),
-        "wall_time": logger.wall_time,
-        "session_wall_time": time.perf_counter() - started,
-        "seed": config["seed"],
-        "global_batch_size": batch,
-        "replicas": strategy.num_replicas_in_sync,
-        "mixed_precision": t["mixed_precision"],
-        "jit_compile": bool(model.jit_compile),
-        "corpus": corpus.stats,
-        "versions": {
-            "keras_objectives": __version__,
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "keras_hub": keras_hub.__version__,
-            "python": platform.python_version(),
-        },
-    }
-    atomic_write_json(os.path.join(workdir, "summary.json"), summary)
-    return summary
+    return logger, held_out, time.perf_counter() - started
+
+
+def _say(line):
+    print(f"keras-objectives: {line}", file=sys.stderr, flush=True)
 
 
 def set_op_determinism(enabled):
@@ -349,29 +345,6 @@ def set_op_determinism(enabled):
         tf.config.experimental.enable_op_determinism()
     else:
         tf_config.disable_op_determinism()
-
-
-def _example_id_logger(path):
-    """A map fn appending each batch's `epoch:example_id`s to `path`."""
-
-    def write(epoch, ids):
-        with open(path, "a") as f:
-            f.write(" ".join(f"{e}:{i}" for e, i in
-                             zip(epoch.numpy(), ids.numpy(), strict=True)))
-            f.write("\n")
-        return True
-
-    def log(features):
-        done = tf.py_function(write, [features["epoch"],
-                                      features["example_ids"]], tf.bool)
-        with tf.control_dependencies([done]):
-            return {k: tf.identity(v) for k, v in features.items()}
-
-    return log
-
-
-def _jsonable(value):
-    return json.loads(json.dumps(value, default=str))
 
 
 def load_run(workdir, step=None, strategy=None):
@@ -393,8 +366,8 @@ def load_run(workdir, step=None, strategy=None):
             f"Invalid value received for argument `workdir`. Expected a run "
             f"directory with a config.json. Received: workdir={workdir!r}"
         )
-    with open(config_path) as f:
-        config = config_lib.validate(json.load(f))
+    config = config_lib.validate(read_json(
+        config_path, fix="Restore the run's config.json, or train again."))
     available = checkpointing.list_checkpoints(workdir)
     chosen = [p for s, p in available if step is None or s == step]
     initial = checkpointing.initial_weights_path(workdir)

@@ -14,16 +14,25 @@ CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
 minutes on 2 cores):
 
     keras-objectives compare recipes/compare_clm_mlm_ratio.py:runlocal
+
+Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
+
+    runlocal   CPU smoke run: tiny body, length 64 (default off)
+    seeds      pre-training seeds 0..n-1 (default 3; 2 with runlocal)
+    budget     tokens per run (default 2e8; 3e5 with runlocal)
 """
 
 from keras_objectives.compare import sweeps
+from keras_objectives.compare.recipe import apply_comparison_args
+from keras_objectives.compare.recipe import comparison_args
 from keras_objectives.compare.recipe import comparison_base
 
 
 def get_config(arg=None):
-    base, local = comparison_base(arg)
+    args = comparison_args(arg)
+    base, local = comparison_base(args)
     ratios = [0.0, 1 / 16, 1 / 4, 1 / 2, 1.0]
-    return {
+    return apply_comparison_args({
         "name": "clm_mlm_ratio",
         "description": "Share of causal LM training in a CLM/MLM hybrid.",
         "seeds": [0, 1] if local else [0, 1, 2],
@@ -35,4 +44,4 @@ def get_config(arg=None):
             "minimal_pairs",
             "held_out_lm",
         ],
-    }
+    }, args)

@@ -15,15 +15,24 @@ CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
 minutes on 2 cores):
 
     keras-objectives compare recipes/compare_electra_vs_mlm.py:runlocal
+
+Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
+
+    runlocal   CPU smoke run: tiny body, length 64 (default off)
+    seeds      pre-training seeds 0..n-1 (default 3; 2 with runlocal)
+    budget     training FLOPs per run (default 1e15; 3e11 with runlocal)
 """
 
 from keras_objectives.compare import sweeps
+from keras_objectives.compare.recipe import apply_comparison_args
+from keras_objectives.compare.recipe import comparison_args
 from keras_objectives.compare.recipe import comparison_base
 
 
 def get_config(arg=None):
-    base, local = comparison_base(arg)
-    return {
+    args = comparison_args(arg)
+    base, local = comparison_base(args)
+    return apply_comparison_args({
         "name": "electra_vs_mlm",
         "description": "Replaced token detection vs masked LM at equal "
                        "training FLOPs (generator included).",
@@ -37,4 +46,4 @@ def get_config(arg=None):
             "minimal_pairs",
         ],
         "checkpoints_for_curves": 3,
-    }
+    }, args)

@@ -14,15 +14,24 @@ CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
 minutes on 2 cores):
 
     keras-objectives compare recipes/compare_mask_rate.py:runlocal
+
+Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
+
+    runlocal   CPU smoke run: tiny body, length 64 (default off)
+    seeds      pre-training seeds 0..n-1 (default 3; 2 with runlocal)
+    budget     training FLOPs per run (default 1e15; 3e11 with runlocal)
 """
 
 from keras_objectives.compare import sweeps
+from keras_objectives.compare.recipe import apply_comparison_args
+from keras_objectives.compare.recipe import comparison_args
 from keras_objectives.compare.recipe import comparison_base
 
 
 def get_config(arg=None):
-    base, local = comparison_base(arg)
-    return {
+    args = comparison_args(arg)
+    base, local = comparison_base(args)
+    return apply_comparison_args({
         "name": "mask_rate",
         "description": "MLM selection rate sweep at equal training FLOPs.",
         "seeds": [0, 1] if local else [0, 1, 2],
@@ -34,4 +43,4 @@ def get_config(arg=None):
             {"name": "minimal_pairs", "num_pairs": 200 if local else 300},
         ],
         "checkpoints_for_curves": 0 if local else 3,
-    }
+    }, args)

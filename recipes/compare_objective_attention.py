@@ -23,20 +23,29 @@ CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
 minutes on 2 cores):
 
     keras-objectives compare recipes/compare_objective_attention.py:runlocal
+
+Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
+
+    runlocal   CPU smoke run: tiny body, length 64 (default off)
+    seeds      pre-training seeds 0..n-1 (default 3; 2 with runlocal)
+    budget     tokens per run (default 2e8; 3e5 with runlocal)
 """
 
 from keras_objectives import objectives
 from keras_objectives.compare import sweeps
+from keras_objectives.compare.recipe import apply_comparison_args
+from keras_objectives.compare.recipe import comparison_args
 from keras_objectives.compare.recipe import comparison_base
 
 
 def get_config(arg=None):
-    base, local = comparison_base(arg)
+    args = comparison_args(arg)
+    base, local = comparison_base(args)
     pairs = [("causal_lm", None), ("prefix_lm", "decoder"),
              ("masked_lm", None)]
     if "span_corruption" in objectives.names():
         pairs.append(("span_corruption", "decoder"))
-    return {
+    return apply_comparison_args({
         "name": "objective_attention",
         "description": "Objective x attention mask at equal tokens.",
         "seeds": [0, 1] if local else [0, 1, 2],
@@ -49,4 +58,4 @@ def get_config(arg=None):
             "held_out_lm",
         ],
         "checkpoints_for_curves": 0 if local else 3,
-    }
+    }, args)

@@ -14,15 +14,24 @@ CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
 minutes on 2 cores):
 
     keras-objectives compare recipes/compare_span_length.py:runlocal
+
+Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
+
+    runlocal   CPU smoke run: tiny body, length 64 (default off)
+    seeds      pre-training seeds 0..n-1 (default 3; 2 with runlocal)
+    budget     tokens per run (default 2e8; 3e5 with runlocal)
 """
 
 from keras_objectives.compare import sweeps
+from keras_objectives.compare.recipe import apply_comparison_args
+from keras_objectives.compare.recipe import comparison_args
 from keras_objectives.compare.recipe import comparison_base
 
 
 def get_config(arg=None):
-    base, local = comparison_base(arg)
-    return {
+    args = comparison_args(arg)
+    base, local = comparison_base(args)
+    return apply_comparison_args({
         "name": "span_length",
         "description": "Span corruption mean span length at equal tokens.",
         "seeds": [0, 1] if local else [0, 1, 2],
@@ -33,4 +42,4 @@ def get_config(arg=None):
             {"name": "linear_probe", "task": "book_attribution"},
             "minimal_pairs",
         ],
-    }
+    }, args)

@@ -11,27 +11,44 @@ the directory holding `train.txt`, `dev.txt` and `test.txt`, one
 
 Launch (9 runs; about 25-40 minutes on 2 CPU cores):
 
-    keras-objectives compare recipes/compare_sst2.py:path/to/sst2 \
+    keras-objectives compare recipes/compare_sst2.py:sst2=path/to/sst2 \
         --workdir runs/sst2
+
+Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
+
+    sst2     the SST-2 directory (required)
+    seeds    pre-training seeds 0..n-1 (default 3)
+    budget   training FLOPs per run (default 4e11)
 """
 
 import os
 
+from keras_objectives.compare.recipe import apply_comparison_args
+from keras_objectives.compare.recipe import comparison_args
 from keras_objectives.compare.recipe import comparison_base
 
 
 def get_config(arg=None):
-    if not arg or not os.path.isdir(arg):
+    args = comparison_args(arg, sst2="")
+    if args["runlocal"]:
         raise ValueError(
-            "Invalid value received for the recipe argument. Expected the "
-            "SST-2 directory (with train.txt, dev.txt, test.txt), as in "
-            f"`compare_sst2.py:path/to/sst2`. Received: {arg!r}."
+            "Recipe argument `runlocal` does not apply to compare_sst2.py: "
+            "its body is already the tiny one. Drop it."
         )
-    base, _ = comparison_base("runlocal")  # Tiny body, shipped vocabulary.
+    if not os.path.isdir(args["sst2"]):
+        raise ValueError(
+            "Invalid value received for recipe argument `sst2`. Expected "
+            "the SST-2 directory (with train.txt, dev.txt, test.txt), as in "
+            f"`compare_sst2.py:sst2=path/to/sst2`. Received: "
+            f"sst2={args['sst2']!r}."
+        )
+    # Tiny body, shipped vocabulary.
+    base, _ = comparison_base({"runlocal": True})
     base["training"]["learning_rate"] = 2e-3  # As the quickstart (fixed).
-    task = {split: os.path.join(os.path.abspath(arg), f"{split}.txt")
+    folder = os.path.abspath(args["sst2"])
+    task = {split: os.path.join(folder, f"{split}.txt")
             for split in ("train", "dev", "test")}
-    return {
+    return apply_comparison_args({
         "name": "sst2",
         "description": "MLM vs CLM vs span corruption at equal training "
                        "FLOPs, SST-2 linear probe.",
@@ -52,4 +69,4 @@ def get_config(arg=None):
         ],
         "checkpoints_for_curves": 0,
         "log_intervals": 10,
-    }
+    }, args)

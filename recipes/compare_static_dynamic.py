@@ -20,17 +20,26 @@ CPU smoke run (tiny body, 2 seeds: about 2 CPU-minutes per run, 10-25
 minutes on 2 cores):
 
     keras-objectives compare recipes/compare_static_dynamic.py:runlocal
+
+Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
+
+    runlocal     CPU smoke run: tiny body, length 64 (default off)
+    ten_epochs   the full body at 2.3e7 tokens, ~10 epochs (default off)
+    seeds        pre-training seeds 0..n-1 (default 3; 2 with runlocal)
+    budget       tokens per run (default 2e8; 3e5 with runlocal)
 """
 
 from keras_objectives.compare import sweeps
+from keras_objectives.compare.recipe import apply_comparison_args
+from keras_objectives.compare.recipe import comparison_args
 from keras_objectives.compare.recipe import comparison_base
 
 
 def get_config(arg=None):
-    ten = arg == "ten_epochs"
-    base, local = comparison_base(None if ten else arg)
-    tokens = 2.3e7 if ten else (3e5 if local else 2e8)
-    return {
+    args = comparison_args(arg, ten_epochs=False)
+    base, local = comparison_base(args)
+    tokens = 2.3e7 if args["ten_epochs"] else (3e5 if local else 2e8)
+    return apply_comparison_args({
         "name": "static_vs_dynamic",
         "description": "Static vs dynamic MLM masking at equal tokens.",
         "seeds": [0, 1] if local else [0, 1, 2],
@@ -44,4 +53,4 @@ def get_config(arg=None):
         "expected_null": [
             {"arms": ["dynamic", "static-x10"], "margin": 0.02},
         ],
-    }
+    }, args)

@@ -27,13 +27,19 @@ The encoder-decoder form (`--config.objective.config.form=encoder_decoder`)
 needs a `keras_hub.models.BartBackbone` (`--config.model.backbone=` a BART
 preset); there `sequence_length=128` is both the encoder and the decoder
 length and a row consumes 128 raw tokens.
+
+Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
+
+    runlocal   CPU smoke run: tiny model, 200 steps (default off)
 """
 
 from keras_objectives.config import apply_run_type
 from keras_objectives.config import base_config
+from keras_objectives.config import recipe_args
 
 
 def get_config(arg=None):
+    args = recipe_args(arg, runlocal=False)
     config = base_config()
     config["seed"] = 0
     config["objective"] = {
@@ -50,4 +56,4 @@ def get_config(arg=None):
     }
     config["training"]["steps"] = 10_000
     config["training"]["steps_per_checkpoint"] = 500
-    return apply_run_type(config, arg)
+    return apply_run_type(config, args)

@@ -15,13 +15,19 @@ positions, 28M raw tokens, about 1.4e15 training FLOPs, ~2.5 h on 2 CPU
 cores, minutes on one GPU):
 
     keras-objectives train recipes/iid_denoising.py --workdir runs/iid
+
+Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
+
+    runlocal   CPU smoke run: tiny model, 200 steps (default off)
 """
 
 from keras_objectives.config import apply_run_type
 from keras_objectives.config import base_config
+from keras_objectives.config import recipe_args
 
 
 def get_config(arg=None):
+    args = recipe_args(arg, runlocal=False)
     config = base_config()
     config["seed"] = 0
     config["objective"] = {
@@ -33,4 +39,4 @@ def get_config(arg=None):
     }
     config["training"]["steps"] = 10_000
     config["training"]["steps_per_checkpoint"] = 500
-    return apply_run_type(config, arg)
+    return apply_run_type(config, args)

@@ -14,19 +14,25 @@ roughly 8-12 min on 2 idle ones; then open runs/quickstart/report.html):
 Smaller smoke run (about a third of that):
 
     keras-objectives compare recipes/quickstart.py:runlocal --workdir runs/qs
+
+Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
+
+    runlocal   the smaller smoke run (default off)
+    seeds      pre-training seeds 0..n-1 (default 2)
+    budget     training FLOPs per run (default 4e11; 1.5e11 with runlocal)
 """
 
 from keras_objectives import objectives
+from keras_objectives.compare.recipe import apply_comparison_args
+from keras_objectives.compare.recipe import comparison_args
 from keras_objectives.compare.recipe import comparison_base
 
 
 def get_config(arg=None):
-    if arg not in (None, "runlocal"):
-        raise ValueError(
-            f"Unknown recipe argument {arg!r}. Use `quickstart.py:runlocal` "
-            "for a shorter smoke run, or no argument."
-        )
-    base, _ = comparison_base("runlocal")  # Tiny body, shipped vocabulary.
+    args = comparison_args(arg)
+    smoke = args["runlocal"]
+    # Tiny body and the shipped vocabulary, either way.
+    base, _ = comparison_base({"runlocal": True})
     # A 2 x 64 body learns little in a few hundred steps at the 5e-4 of
     # the 4 x 256 recipes: 2e-3 for every arm (held fixed).
     base["training"]["learning_rate"] = 2e-3
@@ -39,8 +45,7 @@ def get_config(arg=None):
             "class_name": "span_corruption",
             "config": {"form": "decoder", "noise_density": 0.15,
                        "mean_noise_span_length": 3.0}}})
-    smoke = arg == "runlocal"
-    return {
+    return apply_comparison_args({
         "name": "quickstart",
         "description": "MLM vs CLM vs span corruption on the embedded "
                        "books, tiny body, equal training FLOPs.",
@@ -56,4 +61,4 @@ def get_config(arg=None):
         ],
         "checkpoints_for_curves": 0 if smoke else 2,
         "log_intervals": 5 if smoke else 10,
-    }
+    }, args)

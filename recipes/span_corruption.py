@@ -21,13 +21,19 @@ The encoder-decoder form (`--config.objective.config.form=encoder_decoder`)
 needs a `keras_hub.models.T5Backbone` (`--config.model.backbone=` a T5
 preset); there `sequence_length=128` is the encoder length and a row
 consumes 141 raw tokens with 29 targets (T5's `random_spans_helper`).
+
+Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
+
+    runlocal   CPU smoke run: tiny model, 200 steps (default off)
 """
 
 from keras_objectives.config import apply_run_type
 from keras_objectives.config import base_config
+from keras_objectives.config import recipe_args
 
 
 def get_config(arg=None):
+    args = recipe_args(arg, runlocal=False)
     config = base_config()
     config["seed"] = 0
     config["objective"] = {
@@ -41,4 +47,4 @@ def get_config(arg=None):
     }
     config["training"]["steps"] = 10_000
     config["training"]["steps_per_checkpoint"] = 500
-    return apply_run_type(config, arg)
+    return apply_run_type(config, args)

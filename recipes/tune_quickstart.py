@@ -5,7 +5,7 @@ the rate is conditional on choosing it) x learning rate, on the tiny shared
 body (2 layers x 64) and the embedded books. Every trial gets the same
 training-FLOPs budget (so an MLM trial runs more steps than a causal LM
 one) and is scored by the built-in book-attribution linear probe's dev
-accuracy, never by pre-training loss (METHOD.md).
+accuracy, never by pre-training loss (docs/methodology.md).
 
 Launch (about 10 minutes on 2 CPU cores, then open report.html):
 
@@ -16,27 +16,32 @@ the search. Smoke run (about 3 minutes):
 
     keras-objectives tune recipes/tune_quickstart.py:runlocal --workdir \
         runs/tune-smoke
+
+Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
+
+    runlocal   the smoke run: 2 trials at 1e11 FLOPs (default off)
+    trials     how many trials (default 5; 2 with runlocal)
 """
 
 from keras_objectives.compare.recipe import comparison_base
+from keras_objectives.config import recipe_args
 
 
 def get_config(arg=None):
-    if arg not in (None, "runlocal"):
-        raise ValueError(
-            f"Unknown recipe argument {arg!r}. Use `tune_quickstart.py:"
-            "runlocal` for a shorter smoke run, or no argument.")
-    base, _ = comparison_base("runlocal")  # Tiny body, length 64.
+    args = recipe_args(arg, runlocal=False, trials=None)
+    smoke = args["runlocal"]
+    trials = args["trials"] or (2 if smoke else 5)
+    # Tiny body, length 64.
+    base, _ = comparison_base({"runlocal": True})
     # The vocabulary that ships with the package: a clean clone trains none.
     base["data"]["vocabulary_size"] = 8192
-    smoke = arg == "runlocal"
     return {
         "name": "tune_quickstart",
         "description": "MLM vs CLM x mask rate x learning rate on the "
                        "embedded books, tiny body, equal training FLOPs, "
                        "scored by the book-attribution probe.",
         "tuner": "RandomSearch",
-        "max_trials": 2 if smoke else 5,
+        "max_trials": trials,
         "executions_per_trial": 1,
         "seed": 0,
         "objectives": ["masked_lm", "causal_lm"],

@@ -64,3 +64,45 @@ def test_recipes_load_and_runlocal_shrinks(name):
 def test_missing_recipe_file():
     with pytest.raises(ValueError, match="no such file"):
         config_lib.load_recipe("does/not/exist.py")
+
+
+def test_recipe_args_parses_big_vision_form():
+    args = config_lib.recipe_args("runlocal,seeds=5,budget=1e13",
+                                  runlocal=False, seeds=3, budget=None)
+    assert args == {"runlocal": True, "seeds": 5, "budget": 1e13}
+    for empty in (None, ""):
+        assert config_lib.recipe_args(empty, runlocal=False, seeds=3) == {
+            "runlocal": False, "seeds": 3}
+    # Lists keep their commas; string defaults keep the raw text.
+    args = config_lib.recipe_args("seeds=[0, 1],name=abc,runlocal=False",
+                                  seeds=None, name="x", runlocal=True)
+    assert args == {"seeds": [0, 1], "name": "abc", "runlocal": False}
+    assert config_lib.recipe_args("rate=1", rate=0.5) == {"rate": 1.0}
+
+
+@pytest.mark.parametrize("arg, match", [
+    ("bogus", r"Unknown recipe argument `bogus`.*runlocal=False, seeds=3"),
+    ("seeds=2,seeds=3", "given twice"),
+    ("seeds=abc", r"`seeds`. Expected an integer.*seeds='abc'"),
+    ("runlocal=1", r"`runlocal`. Expected True or False"),
+    ("seeds", r"`seeds`. Expected an integer.*seeds=True"),
+])
+def test_recipe_args_errors_list_the_keys(arg, match):
+    with pytest.raises(ValueError, match=match):
+        config_lib.recipe_args(arg, runlocal=False, seeds=3)
+
+
+def test_every_recipe_documents_its_arguments():
+    import glob
+
+    paths = glob.glob(os.path.join(RECIPES, "*.py")) + glob.glob(
+        os.path.join(RECIPES, "tpu", "*.py"))
+    assert len(paths) > 10
+    for path in paths:
+        with open(path) as f:
+            text = f.read()
+        assert "Recipe arguments (`RECIPE.py:key=value,...`" in text, path
+        assert "recipe_args(" in text or "comparison_args(" in text, path
+        if "compare_sst2" not in path:
+            with pytest.raises(ValueError, match="Unknown recipe argument"):
+                config_lib.load_recipe(path + ":no_such_key")

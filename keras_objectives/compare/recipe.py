@@ -5,7 +5,7 @@ A comparison recipe is a Python file whose `get_config(arg=None)` returns:
 | field | meaning |
 |---|---|
 | `name` | the comparison's name (report title) |
-| `seeds` | pre-training seeds (3 or more for a finding; 1 runs, with no statistics) |
+| `seeds` | pre-training seeds (3 or more for a finding, docs/methodology.md; 1 runs, with no statistics) |
 | `budget` | exactly one of `{"flops": x}`, `{"tokens": x}`, `{"steps": x}` |
 | `base` | a run config (`config.base_config()`) every arm shares |
 | `arms` | `[{"name", "objective", "overrides": {dotted: value}}]` |
@@ -26,6 +26,10 @@ Each arm's attention mode is its objective's (`masked_lm` bidirectional,
 import copy
 
 from keras_objectives import config as config_lib
+from keras_objectives.overrides import RUN
+from keras_objectives.overrides import Schema
+from keras_objectives.overrides import apply_overrides
+from keras_objectives.utils import is_finite_number
 
 BUDGET_AXES = ("flops", "tokens", "steps")
 # name -> (use, default primary metric, evaluated along training by default)
@@ -61,47 +65,19 @@ def _error(field, value, expected, fix=""):
     )
 
 
+OVERRIDES = Schema("comparison recipe", known=KNOWN, exclusive=("budget",),
+                   nested={"base": RUN}, example="budget.flops=1e13")
+
+
 def load_comparison_recipe(spec, overrides=()):
     """Load `path.py[:arg]`, apply `--config.x=y` overrides, validate.
 
     Overrides address the comparison recipe (`--config.seeds=[0,1,2]`,
     `--config.budget.flops=1e13`, `--config.base.training.learning_rate=
-    1e-3`).
+    1e-3`), through the one override implementation (`overrides`).
     """
     recipe = config_lib.load_recipe(spec)
-    for item in overrides:
-        text = item[len("--config."):] if item.startswith("--config.") else (
-            item)
-        if "=" not in text:
-            raise ValueError(
-                f"Invalid override {item!r}. Expected `--config.FIELD=VALUE`"
-                ", for example `--config.budget.flops=1e13`."
-            )
-        dotted, value = text.split("=", 1)
-        head, _, rest = dotted.partition(".")
-        if head == "base" and rest:
-            recipe["base"] = config_lib.override(recipe["base"], rest, value)
-        else:
-            recipe = _override_top(recipe, dotted, value)
-    return validate_recipe(recipe)
-
-
-def _override_top(recipe, dotted, value):
-    keys = dotted.split(".")
-    if keys[0] not in KNOWN:
-        raise ValueError(
-            f"Unknown comparison recipe field `{dotted}`. Known fields: "
-            f"{sorted(KNOWN)} (run fields go under `base.`, e.g. "
-            "`--config.base.training.learning_rate=1e-3`)."
-        )
-    recipe = copy.deepcopy(recipe)
-    node = recipe
-    for key in keys[:-1]:
-        node = node.setdefault(key, {})
-    if keys[0] == "budget":
-        node.clear()  # One axis only: a new axis replaces the old one.
-    node[keys[-1]] = config_lib._parse_value(value)
-    return recipe
+    return validate_recipe(apply_overrides(recipe, overrides, OVERRIDES))
 
 
 def _flatten(config, prefix=""):
@@ -206,27 +182,9 @@ def validate_recipe(recipe):
         )
     out = {**copy.deepcopy(DEFAULTS), **copy.deepcopy(recipe)}
     out.setdefault("evaluations", [])
-    seeds = out["seeds"]
-    if (not isinstance(seeds, (list, tuple)) or not seeds
-            or len(set(seeds)) != len(seeds)
-            or not all(isinstance(s, int) and not isinstance(s, bool)
-                       and s >= 0 for s in seeds)):
-        raise _error("seeds", seeds, "a list of distinct integers >= 0",
-                     "Differences between objectives are only meaningful "
-                     "against seed noise: use e.g. [0, 1, 2]; one seed "
-                     "runs, with no statistics")
-    out["seeds"] = list(seeds)
-    budget = out["budget"]
-    if (not isinstance(budget, dict) or len(budget) != 1
-            or next(iter(budget)) not in BUDGET_AXES):
-        raise _error("budget", budget, "exactly one of {'flops': x}, "
-                     "{'tokens': x} or {'steps': x}",
-                     "Name one axis as the budget; the other two are "
-                     "logged")
-    axis, amount = next(iter(budget.items()))
-    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or (
-            amount <= 0):
-        raise _error(f"budget.{axis}", amount, "a positive number")
+    _check_types(out)
+    out["seeds"] = _check_seeds(out["seeds"])
+    _check_budget(out["budget"])
     out["base"] = config_lib.validate(out["base"])
     arms = out["arms"]
     if not isinstance(arms, (list, tuple)) or len(arms) < 2:
@@ -251,9 +209,10 @@ def validate_recipe(recipe):
     if out["checkpoints_for_curves"] > out["log_intervals"]:
         raise _error("checkpoints_for_curves", out["checkpoints_for_curves"],
                      f"at most log_intervals={out['log_intervals']}")
-    if not 0.0 <= float(out["warmup_fraction"]) < 1.0:
-        raise _error("warmup_fraction", out["warmup_fraction"],
-                     "a float in [0, 1)")
+    fraction = out["warmup_fraction"]
+    if isinstance(fraction, bool) or not isinstance(
+            fraction, (int, float)) or not 0.0 <= fraction < 1.0:
+        raise _error("warmup_fraction", fraction, "a float in [0, 1)")
     _check_held_fixed(out)
     _check_expected_null(out, names)
     out["controls"] = _check_controls(out["controls"])
@@ -297,6 +256,51 @@ def _check_power(power, labels):
                          "a positive number: the smallest difference worth "
                          "detecting, in the metric's units",
                          "For example 0.02 for two points of accuracy")
+
+
+# Field -> (accepted types, what to say).
+_TYPES = {
+    "name": ((str,), "a string"),
+    "description": ((str,), "a string"),
+    "base": ((dict,), "a run config dict (`config.base_config()`)"),
+    "arms": ((list, tuple), "a list of arms"),
+    "evaluations": ((list, tuple), "a list of evaluations"),
+    "expected_null": ((list, tuple), "a list of {'arms', 'margin'} dicts"),
+    "variable": ((str, list, tuple), "a dotted field or a list of them"),
+}
+
+
+def _check_types(recipe):
+    for field, (types, expected) in _TYPES.items():
+        value = recipe[field]
+        if not isinstance(value, types) or (
+                field == "variable" and not isinstance(value, str)
+                and not all(isinstance(v, str) for v in value)):
+            raise _error(field, value, expected)
+
+
+def _check_seeds(seeds):
+    if (not isinstance(seeds, (list, tuple))
+            or not all(isinstance(s, int) and not isinstance(s, bool)
+                       and s >= 0 for s in seeds)
+            or not seeds or len(set(seeds)) != len(seeds)):
+        raise _error("seeds", seeds, "a list of distinct integers >= 0",
+                     "Differences between objectives are only meaningful "
+                     "against seed noise: use e.g. [0, 1, 2]; one seed "
+                     "runs, with no statistics")
+    return list(seeds)
+
+
+def _check_budget(budget):
+    if (not isinstance(budget, dict) or len(budget) != 1
+            or next(iter(budget)) not in BUDGET_AXES):
+        raise _error("budget", budget, "exactly one of {'flops': x}, "
+                     "{'tokens': x} or {'steps': x}",
+                     "Name one axis as the budget; the other two are "
+                     "logged")
+    axis, amount = next(iter(budget.items()))
+    if not is_finite_number(amount) or amount <= 0:
+        raise _error(f"budget.{axis}", amount, "a positive number")
 
 
 def arm_run_config(recipe, arm, seed, steps=None, steps_per_checkpoint=None):
@@ -361,14 +365,55 @@ def _check_expected_null(recipe, names):
                          "Optionally add 'evaluation' and 'metric'")
 
 
+def comparison_args(arg, **extra):
+    """Parse a comparison recipe's `:arg` (`config.recipe_args`).
+
+    Every comparison recipe takes `runlocal` (the CPU smoke run), `seeds`
+    (how many pre-training seeds: 0, 1, ... seeds - 1) and `budget` (the
+    amount on the recipe's budget axis); `None` keeps the recipe's value.
+    `extra` adds the recipe's own keys with their defaults.
+
+    Examples:
+
+    >>> comparison_args("runlocal,seeds=5,budget=1e13")
+    {'runlocal': True, 'seeds': 5, 'budget': 10000000000000.0}
+    """
+    args = config_lib.recipe_args(arg, runlocal=False, seeds=None,
+                                  budget=None, **extra)
+    seeds, budget = args["seeds"], args["budget"]
+    if seeds is not None and (isinstance(seeds, bool) or not isinstance(
+            seeds, int) or seeds < 2):
+        raise _error("seeds", seeds, "an integer >= 2 (the number of "
+                     "pre-training seeds)", "For example `:seeds=5`")
+    if budget is not None and (not is_finite_number(budget) or budget <= 0):
+        raise _error("budget", budget, "a positive number (the amount on "
+                     "the recipe's budget axis)", "For example `:budget=1e13`")
+    return args
+
+
+def apply_comparison_args(recipe, args):
+    """Set `recipe`'s seeds and budget amount from `comparison_args`.
+
+    >>> r = {"seeds": [0, 1], "budget": {"flops": 1e11}}
+    >>> apply_comparison_args(r, comparison_args("seeds=3,budget=2e11"))
+    {'seeds': [0, 1, 2], 'budget': {'flops': 200000000000.0}}
+    """
+    if args.get("seeds") is not None:
+        recipe["seeds"] = list(range(args["seeds"]))
+    if args.get("budget") is not None:
+        axis = next(iter(recipe["budget"]))
+        recipe["budget"] = {axis: args["budget"]}
+    return recipe
+
+
 def comparison_base(arg=None, size="mini"):
     """The shared run config of the `recipes/compare_*.py` files.
 
     Args:
-        arg: the recipe's `:arg`; `"runlocal"` shrinks it to a CPU smoke
-            run (tiny body, the shipped 8k vocabulary, length 64). `None`
-            is the full
-            run.
+        arg: the recipe's `:arg` string (parsed by `comparison_args`) or
+            the dict it returned; `runlocal` shrinks the base to a CPU
+            smoke run (tiny body, the shipped 8k vocabulary, length 64).
+            No argument is the full run.
         size: the `config.MODEL_SIZES` entry of the full run.
 
     Returns:
@@ -380,13 +425,9 @@ def comparison_base(arg=None, size="mini"):
     >>> base["model"]["hidden_dim"], base["sequence_length"], local
     (64, 64, True)
     """
-    if arg not in (None, "runlocal"):
-        raise ValueError(
-            f"Unknown recipe argument {arg!r}. Use `RECIPE.py:runlocal` for "
-            "a CPU smoke run, or no argument for the full comparison."
-        )
+    args = arg if isinstance(arg, dict) else comparison_args(arg)
     base = config_lib.base_config()
-    if arg == "runlocal":
+    if args.get("runlocal"):
         config_lib.set_model_size(base, "tiny")
         base["sequence_length"] = 64
         base["model"]["max_sequence_length"] = 128

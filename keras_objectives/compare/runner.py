@@ -21,7 +21,7 @@ from keras_objectives.compare import results as results_lib
 from keras_objectives.compare.recipe import arm_run_config
 from keras_objectives.compare.recipe import validate_recipe
 from keras_objectives.utils import atomic_write_json
-from keras_objectives.utils import check_local_dir
+from keras_objectives.utils import check_writable_dir
 
 
 def _jsonable(value):
@@ -51,7 +51,7 @@ def _record_comparison(workdir, recipe, plan):
     the base config or an existing arm's definition may not.
     """
     record = _jsonable({"recipe": recipe, "plan": plan})
-    previous = (results_lib.load_comparison(workdir) or {}).get("recipe")
+    previous = (_previous_comparison(workdir) or {}).get("recipe")
     if previous is not None:
         new = record["recipe"]
         changed = [f for f in _TRAINING_FIELDS if previous.get(f) != new[f]]
@@ -99,28 +99,21 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
     run_comparison(load_recipe("recipes/quickstart.py"), "runs/quickstart")
     ```
     """
-    check_local_dir("workdir", workdir)
+    check_writable_dir("workdir", workdir)
     recipe = validate_recipe(recipe)
-    os.makedirs(workdir, exist_ok=True)
+    _previous_comparison(workdir)  # A broken comparison.json fails first.
     log = _logger(progress)
-    if train_fn is None:
-        from keras_objectives.training import train
-
-        def train_fn(config, path):
-            return train(config, path, verbose=0)
-
+    train_fn = train_fn or _train_quietly
     if corpus is None:
         from keras_objectives.training import prepare_corpus
 
         corpus = prepare_corpus(recipe["base"])
+    if evaluate:
+        load_tasks(recipe, corpus)  # Every task file, before any training.
     plan = budget_lib.plan_budget(recipe, corpus)
+    os.makedirs(workdir, exist_ok=True)
     _record_comparison(workdir, recipe, plan)
-    for arm in recipe["arms"]:
-        p = plan[arm["name"]]
-        log(f"plan: {arm['name']} ({p['objective']}, {p['attention_mode']}"
-            f" attention): {p['steps']} steps, {p['tokens']:.3g} tokens, "
-            f"{p['flops']:.3g} FLOPs, {p['loss_position_share']:.0%} "
-            "loss-bearing positions")
+    _log_plan(recipe, plan, log)
 
     grid = [(arm, seed) for seed in recipe["seeds"] for arm in recipe["arms"]]
     # Each attention mode's first arm also evaluates its step-0 weights:
@@ -155,14 +148,8 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
             status = _train_one(recipe, arm, seed, p, path, train_fn, tag,
                                 log)
         if status == "completed" and evaluate and recipe["evaluations"]:
-            try:
-                evaluate_lib.evaluate_run(
-                    path, recipe, p["steps"], p["steps_per_checkpoint"],
-                    log=lambda line, tag=tag: log(f"{tag}: {line}"),
-                    untrained=name in references)
-            except Exception as e:  # e.g. an unreadable evals.json
-                log(f"{tag}: evaluation FAILED ({type(e).__name__}: {e}); "
-                    "continuing")
+            _evaluate_one(path, recipe, p, tag, log,
+                          untrained=name in references)
         if trained and status in ("completed", "diverged"):
             spent_seconds += time.perf_counter() - started
             spent_flops += p["flops"]
@@ -172,6 +159,64 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
         paths = write_report(workdir)
         log(f"report: {paths['html']}")
     return results_lib.collect(workdir)
+
+
+def _train_quietly(config, path):
+    from keras_objectives.training import train
+
+    return train(config, path, verbose=0)
+
+
+def _log_plan(recipe, plan, log):
+    for arm in recipe["arms"]:
+        p = plan[arm["name"]]
+        log(f"plan: {arm['name']} ({p['objective']}, {p['attention_mode']}"
+            f" attention): {p['steps']} steps, {p['tokens']:.3g} tokens, "
+            f"{p['flops']:.3g} FLOPs, {p['loss_position_share']:.0%} "
+            "loss-bearing positions")
+
+
+def _evaluate_one(path, recipe, plan, tag, log, untrained=False):
+    try:
+        evaluate_lib.evaluate_run(
+            path, recipe, plan["steps"], plan["steps_per_checkpoint"],
+            log=lambda line: log(f"{tag}: {line}"), untrained=untrained)
+    except Exception as e:  # e.g. an unreadable evals.json
+        log(f"{tag}: evaluation FAILED ({type(e).__name__}: {e}); "
+            "continuing")
+
+
+def _previous_comparison(workdir):
+    """The workdir's comparison.json, or None; a clear error if broken."""
+    try:
+        return results_lib.load_comparison(workdir)
+    except (ValueError, OSError) as e:
+        path = os.path.join(workdir, "comparison.json")
+        raise ValueError(
+            f"Cannot read {path!r}: {e}. Delete it to record this "
+            "comparison afresh (the runs under runs/ are kept), or use a "
+            "new --workdir."
+        ) from None
+
+
+def load_tasks(recipe, corpus):
+    """Load every evaluation's task once (cached), naming a broken one.
+
+    A task file that is missing, not UTF-8 or malformed fails here, before
+    any arm trains, instead of once per run after training.
+    """
+    for index, entry in enumerate(recipe["evaluations"]):
+        if entry["name"] not in evaluate_lib.MULTI_SEED:
+            continue
+        try:
+            evaluate_lib.resolve_task(entry["name"], entry.get("task"),
+                                      corpus)
+        except (ValueError, OSError) as e:
+            raise ValueError(
+                f"The task of evaluation `{entry['label']}` "
+                f"(evaluations[{index}], {entry['name']}) cannot be loaded: "
+                f"{e}"
+            ) from None
 
 
 def _status(path):

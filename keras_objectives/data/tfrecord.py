@@ -3,8 +3,9 @@
 `write_shards` writes the packed rows of the train and validation splits
 (`token_ids`, `padding_mask`, `document_ids`: one `tf.train.Example` of
 int64 lists per row) so that TPU hosts read token ids and never tokenize.
-`read_packed` loads one split back into the dict of `[rows, length]` arrays
-that `make_dataset` consumes, bit for bit; `load_pretokenized`
+`read_packed` (`tfrecord_read.py`, with the format's constants) loads one
+split back into the dict of `[rows, length]` arrays that `make_dataset`
+consumes, bit for bit; `load_pretokenized`
 (`pretokenized.py`) wraps a whole directory in the interface of `Corpus`.
 A directory holds
 
@@ -22,7 +23,6 @@ Every file goes through `tf.io.gfile`, so `gs://bucket/dir` works as a path.
 
 import hashlib
 import json
-import os
 import uuid
 
 import numpy as np
@@ -30,29 +30,22 @@ import tensorflow as tf
 
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.data.special_tokens import SpecialTokens
-from keras_objectives.utils import check_choice
+from keras_objectives.data.tfrecord_read import DTYPES
+from keras_objectives.data.tfrecord_read import FEATURES
+from keras_objectives.data.tfrecord_read import FORMAT
+from keras_objectives.data.tfrecord_read import FORMAT_VERSION
+from keras_objectives.data.tfrecord_read import METADATA
+from keras_objectives.data.tfrecord_read import SPLITS
+from keras_objectives.data.tfrecord_read import VOCABULARY
+from keras_objectives.data.tfrecord_read import check_directory
+from keras_objectives.data.tfrecord_read import check_metadata  # noqa: F401
+from keras_objectives.data.tfrecord_read import content_hash
+from keras_objectives.data.tfrecord_read import read_metadata  # noqa: F401
+from keras_objectives.data.tfrecord_read import read_packed  # noqa: F401
+from keras_objectives.data.tfrecord_read import vocabulary_hash
 from keras_objectives.utils import check_int
+from keras_objectives.utils import check_writable_dir
 from keras_objectives.version import __version__
-
-FORMAT = "keras_objectives.pretokenized"
-FORMAT_VERSION = 1
-METADATA = "metadata.json"
-VOCABULARY = "vocabulary.txt"
-SPLITS = ("train", "validation")
-FEATURES = ("token_ids", "padding_mask", "document_ids")
-DTYPES = {"token_ids": np.int32, "padding_mask": bool,
-          "document_ids": np.int32}
-
-
-def check_directory(path):
-    path = os.fspath(path)
-    if "YOUR_BUCKET" in path:
-        raise ValueError(
-            f"The data path {path!r} still holds the placeholder "
-            "YOUR_BUCKET. Use your bucket, for example "
-            "`--config.data.pretokenized=gs://my-bucket/ko/data/NAME`."
-        )
-    return path
 
 
 def check_output(output_dir, overwrite=False):
@@ -61,6 +54,14 @@ def check_output(output_dir, overwrite=False):
     Returns the path of its `metadata.json`.
     """
     output_dir = check_directory(output_dir)
+    if tf.io.gfile.exists(output_dir) and not tf.io.gfile.isdir(output_dir):
+        raise ValueError(
+            "Invalid value received for argument `output`. Expected a "
+            f"directory. Received: output={output_dir!r}, which is a file. "
+            "Choose a directory path (a new one is created)."
+        )
+    if "://" not in output_dir:
+        check_writable_dir("output", output_dir)
     metadata_path = tf.io.gfile.join(output_dir, METADATA)
     if not overwrite and tf.io.gfile.exists(metadata_path):
         raise ValueError(
@@ -69,22 +70,6 @@ def check_output(output_dir, overwrite=False):
             "or choose another directory."
         )
     return metadata_path
-
-
-def content_hash(packed):
-    """A hex sha256 of the features, dtypes, shapes and bytes of a split."""
-    h = hashlib.sha256()
-    for name in FEATURES:
-        array = np.ascontiguousarray(packed[name], DTYPES[name])
-        h.update(f"{name}:{array.dtype.str}:{array.shape};".encode())
-        h.update(array.tobytes())
-    return h.hexdigest()[:24]
-
-
-def vocabulary_hash(vocabulary):
-    return hashlib.sha256(
-        "".join(t + "\n" for t in vocabulary).encode("utf-8")
-    ).hexdigest()[:24]
 
 
 def _as_packed(packed, length, split):
@@ -139,6 +124,47 @@ def _write_text(path, text):
     with tf.io.gfile.GFile(tmp, "w") as f:
         f.write(text)
     tf.io.gfile.rename(tmp, path, overwrite=True)
+
+
+def _rows_of(corpus_or_packed, length, vocabulary, lowercase, stats):
+    """`(packed, vocabulary, lowercase, stats, source)` of either input."""
+    if hasattr(corpus_or_packed, "pack"):
+        corpus = corpus_or_packed
+        packed = {s: corpus.pack(s, length) for s in SPLITS}
+        if lowercase is None:
+            lowercase = getattr(getattr(corpus, "tokenizer", None),
+                                "lowercase", None)
+        return (packed, list(corpus.vocabulary), lowercase,
+                stats or getattr(corpus, "stats", None),
+                getattr(corpus, "source", ""))
+    if isinstance(corpus_or_packed, dict) and set(corpus_or_packed) == set(
+            SPLITS):
+        if vocabulary is None:
+            raise ValueError(
+                "Invalid value received for argument `vocabulary`. Expected "
+                "the list of tokens the packed rows were tokenized with. "
+                "Received: vocabulary=None"
+            )
+        return corpus_or_packed, list(vocabulary), lowercase, stats, ""
+    raise ValueError(
+        "Invalid value received for argument `corpus_or_packed`. "
+        "Expected a `Corpus` or a dict {'train': packed, 'validation': "
+        "packed}. Received: "
+        f"{type(corpus_or_packed).__name__}"
+        + (f" with keys {sorted(corpus_or_packed)}"
+           if isinstance(corpus_or_packed, dict) else "")
+    )
+
+
+def _clear(output_dir, metadata_path):
+    """Remove old metadata first (incomplete until rewritten), then shards."""
+    if tf.io.gfile.exists(metadata_path):
+        tf.io.gfile.remove(metadata_path)
+        for split in SPLITS:
+            pattern = tf.io.gfile.join(output_dir, f"{split}-*.tfrecord")
+            for name in tf.io.gfile.glob(pattern):
+                tf.io.gfile.remove(name)
+    tf.io.gfile.makedirs(output_dir)
 
 
 @keras_objectives_export("keras_objectives.data.write_shards")
@@ -197,33 +223,8 @@ def write_shards(
     output_dir = check_directory(output_dir)
     length = check_int("sequence_length", sequence_length, minimum=2)
     num_shards = check_int("num_shards", num_shards, minimum=1)
-    if hasattr(corpus_or_packed, "pack"):
-        corpus = corpus_or_packed
-        packed = {s: corpus.pack(s, length) for s in SPLITS}
-        vocabulary = list(corpus.vocabulary)
-        stats = stats or getattr(corpus, "stats", None)
-        if lowercase is None:
-            lowercase = getattr(getattr(corpus, "tokenizer", None),
-                                "lowercase", None)
-        source = getattr(corpus, "source", "")
-    elif isinstance(corpus_or_packed, dict) and set(corpus_or_packed) == set(
-            SPLITS):
-        if vocabulary is None:
-            raise ValueError(
-                "Invalid value received for argument `vocabulary`. Expected "
-                "the list of tokens the packed rows were tokenized with. "
-                "Received: vocabulary=None"
-            )
-        packed, vocabulary, source = corpus_or_packed, list(vocabulary), ""
-    else:
-        raise ValueError(
-            "Invalid value received for argument `corpus_or_packed`. "
-            "Expected a `Corpus` or a dict {'train': packed, 'validation': "
-            "packed}. Received: "
-            f"{type(corpus_or_packed).__name__}"
-            + (f" with keys {sorted(corpus_or_packed)}"
-               if isinstance(corpus_or_packed, dict) else "")
-        )
+    packed, vocabulary, lowercase, stats, source = _rows_of(
+        corpus_or_packed, length, vocabulary, lowercase, stats)
     packed = {s: _as_packed(packed[s], length, s) for s in SPLITS}
     special = SpecialTokens.from_vocabulary(vocabulary)
     if special.pad_id is None or special.eos_id is None:
@@ -234,13 +235,7 @@ def write_shards(
         )
 
     metadata_path = check_output(output_dir, overwrite)
-    if tf.io.gfile.exists(metadata_path):
-        tf.io.gfile.remove(metadata_path)  # Incomplete until rewritten.
-        for split in SPLITS:  # Then no shard of the old data is left.
-            pattern = tf.io.gfile.join(output_dir, f"{split}-*.tfrecord")
-            for name in tf.io.gfile.glob(pattern):
-                tf.io.gfile.remove(name)
-    tf.io.gfile.makedirs(output_dir)
+    _clear(output_dir, metadata_path)
     rows_per_shard = max(1, -(-len(packed["train"]["token_ids"]) // num_shards))
     splits = {}
     for split in SPLITS:
@@ -275,157 +270,3 @@ def write_shards(
     }
     _write_text(metadata_path, json.dumps(metadata, indent=1) + "\n")
     return metadata
-
-
-@keras_objectives_export("keras_objectives.data.read_metadata")
-def read_metadata(path):
-    """The `metadata.json` of a pretokenized directory, checked.
-
-    Raises:
-        FileNotFoundError: `path` does not exist.
-        ValueError: it has no `metadata.json` (not pretokenized data, or
-            writing did not finish), or another format or a newer version.
-    """
-    path = check_directory(path)
-    if not tf.io.gfile.isdir(path):
-        raise FileNotFoundError(
-            f"The pretokenized data directory {path!r} does not exist. "
-            "Write it with `keras-objectives pretokenize RECIPE --output "
-            f"{path}`."
-        )
-    metadata_path = tf.io.gfile.join(path, METADATA)
-    if not tf.io.gfile.exists(metadata_path):
-        shards = tf.io.gfile.glob(tf.io.gfile.join(path, "*.tfrecord"))
-        state = (f"has {len(shards)} shard files but no {METADATA}: "
-                 "writing did not finish (the metadata is written last)"
-                 if shards else f"has no {METADATA}")
-        raise ValueError(
-            f"The pretokenized data directory {path!r} {state}. Run "
-            "`keras-objectives pretokenize RECIPE --output "
-            f"{path}` again."
-        )
-    with tf.io.gfile.GFile(metadata_path, "r") as f:
-        metadata = json.loads(f.read())
-    if metadata.get("format") != FORMAT:
-        raise ValueError(
-            f"{metadata_path!r} is not keras_objectives pretokenized data "
-            f"(format {metadata.get('format')!r}, expected {FORMAT!r})."
-        )
-    if metadata.get("version", 0) > FORMAT_VERSION:
-        raise ValueError(
-            f"{path!r} was written in pretokenized format version "
-            f"{metadata['version']} by keras_objectives "
-            f"{metadata.get('keras_objectives_version')}; this version "
-            f"({__version__}) reads up to {FORMAT_VERSION}. Upgrade "
-            "keras_objectives or pretokenize again."
-        )
-    return metadata
-
-
-def check_metadata(metadata, path, sequence_length=None,
-                   vocabulary_size=None):
-    """Raise if the shards were written for another length or vocabulary."""
-    length = metadata["sequence_length"]
-    if sequence_length is not None and sequence_length != length:
-        raise ValueError(
-            "Invalid value received for argument `sequence_length`. "
-            f"Expected {length}, the row length of the pretokenized data "
-            f"in {path!r}. Received: sequence_length={sequence_length}. The "
-            "objective needs rows of `objective.raw_length` tokens: run "
-            "`keras-objectives pretokenize` with this recipe and objective "
-            "into another directory."
-        )
-    settings = metadata.get("settings", {}).get("data", {})
-    sizes = {metadata["vocabulary_size"], settings.get("vocabulary_size")}
-    if vocabulary_size is not None and vocabulary_size not in sizes:
-        requested = settings.get("vocabulary_size")
-        raise ValueError(
-            "Invalid value received for argument `vocabulary_size`. "
-            f"Expected the vocabulary of the pretokenized data in {path!r}: "
-            f"{metadata['vocabulary_size']} tokens"
-            + (f" (trained for vocabulary_size={requested})"
-               if requested else "")
-            + f". Received: vocabulary_size={vocabulary_size}. Set "
-            "`data.vocabulary_size` to match, or pretokenize again."
-        )
-
-
-def _parse(length):
-    spec = {k: tf.io.FixedLenFeature([length], tf.int64) for k in FEATURES}
-
-    def parse(serialized):
-        rows = tf.io.parse_example(serialized, spec)
-        return {
-            "token_ids": tf.cast(rows["token_ids"], tf.int32),
-            "padding_mask": tf.cast(rows["padding_mask"], tf.bool),
-            "document_ids": tf.cast(rows["document_ids"], tf.int32),
-        }
-
-    return parse
-
-
-@keras_objectives_export("keras_objectives.data.read_packed")
-def read_packed(path, split="train", sequence_length=None,
-                vocabulary_size=None, verify=True):
-    """Load one split of a pretokenized directory into memory.
-
-    Args:
-        path: the directory `write_shards` wrote (local or `gs://`).
-        split: `"train"` or `"validation"`.
-        sequence_length: int or `None`; if given, the rows must have this
-            length (the objective's `raw_length`).
-        vocabulary_size: int or `None`; if given, the data must have been
-            tokenized with a vocabulary of this size (the actual size or the
-            `vocabulary_size` it was trained for).
-        verify: bool, check the rows against the content hash.
-
-    Returns:
-        The dict `pack` returns: `token_ids` `[N, length]` int32,
-        `padding_mask` bool and `document_ids` int32, ready for
-        `make_dataset`.
-
-    Raises:
-        FileNotFoundError, ValueError: a missing or half-written directory,
-            a missing shard, a length or vocabulary size mismatch, or rows
-            that do not match the content hash.
-    """
-    split = check_choice("split", split, SPLITS)
-    path = check_directory(path)
-    metadata = read_metadata(path)
-    check_metadata(metadata, path, sequence_length, vocabulary_size)
-    length, info = metadata["sequence_length"], metadata["splits"][split]
-    files = [tf.io.gfile.join(path, name) for name in info["files"]]
-    for name in files:
-        if not tf.io.gfile.exists(name):
-            raise ValueError(
-                f"The pretokenized data in {path!r} is incomplete: the "
-                f"shard {name!r} listed in {METADATA} is missing. Copy the "
-                "whole directory, or pretokenize again."
-            )
-    parts = {k: [np.zeros([0, length], DTYPES[k])] for k in FEATURES}
-    if files:
-        dataset = (
-            tf.data.TFRecordDataset(files, buffer_size=8 << 20)
-            .batch(4096)
-            .map(_parse(length), num_parallel_calls=tf.data.AUTOTUNE,
-                 deterministic=True)
-            .prefetch(tf.data.AUTOTUNE)
-        )
-        for batch in dataset:
-            for k in FEATURES:
-                parts[k].append(batch[k].numpy())
-    packed = {k: np.concatenate(v) for k, v in parts.items()}
-    if len(packed["token_ids"]) != info["rows"]:
-        raise ValueError(
-            f"The {split!r} shards in {path!r} hold "
-            f"{len(packed['token_ids'])} rows; {METADATA} says "
-            f"{info['rows']}. The directory was modified after it was "
-            "written: pretokenize again."
-        )
-    if verify and content_hash(packed) != info["content_hash"]:
-        raise ValueError(
-            f"The {split!r} shards in {path!r} do not match the content "
-            f"hash in {METADATA}: they were modified or partly overwritten "
-            "after it was written. Pretokenize again."
-        )
-    return packed

@@ -81,6 +81,19 @@ def _open(path):
     return open(path, encoding="utf-8", newline="")
 
 
+def _read_split(split, path, reader, *args):
+    """`reader(path, *args)`; a file that is not UTF-8 names its split."""
+    try:
+        return reader(path, *args)
+    except UnicodeDecodeError as e:
+        raise ValueError(
+            f"Invalid value received for the `{split}` split: "
+            f"{os.fspath(path)!r} is not UTF-8 text (byte "
+            f"{e.object[e.start]:#04x} at byte offset {e.start}). Re-save it "
+            "as UTF-8, e.g. `iconv -f latin1 -t utf-8 FILE > FILE.utf8`."
+        ) from None
+
+
 def _read_label_text(path):
     out = []
     with _open(path) as f:
@@ -232,8 +245,8 @@ def load_classification(train, dev=None, test=None, format=None,
     (['0', '1'], [1, 0])
     """
     paths = {"train": train, "dev": dev, "test": test}
-    read = {k: read_classification_file(p, format, label_column,
-                                        text_column, header)
+    read = {k: _read_split(k, p, read_classification_file, format,
+                           label_column, text_column, header)
             for k, p in paths.items() if p is not None}
     name = name or os.path.basename(os.path.dirname(os.path.abspath(train)))
     return make_classification_task(
@@ -300,7 +313,7 @@ def load_conll(train, dev=None, test=None, word_column=0, tag_column=-1,
         A `TaggingTask` whose splits are `(sentences, tags)`.
     """
     paths = {"train": train, "dev": dev, "test": test}
-    raw = {k: read_conll_file(p, word_column, tag_column)
+    raw = {k: _read_split(k, p, read_conll_file, word_column, tag_column)
            for k, p in paths.items() if p is not None}
     if dev is None:
         raw["train"], raw["dev"] = _carve_dev(raw["train"], dev_fraction,

@@ -26,7 +26,11 @@ import copy
 
 from keras_objectives import config as config_lib
 from keras_objectives.distribute import STRATEGIES
+from keras_objectives.overrides import RUN
+from keras_objectives.overrides import Schema
+from keras_objectives.overrides import apply_overrides
 from keras_objectives.tuner import spaces
+from keras_objectives.utils import is_finite_number
 
 TUNERS = {
     "randomsearch": "RandomSearch",
@@ -76,14 +80,32 @@ def check_budget(budget):
     axis = next(iter(budget)) if isinstance(budget, dict) and len(
         budget) == 1 else None
     amount = budget[axis] if axis else None
-    if (axis not in BUDGET_AXES or isinstance(amount, bool)
-            or not isinstance(amount, (int, float)) or amount <= 0):
+    if (axis not in BUDGET_AXES or not is_finite_number(amount)
+            or amount <= 0):
         raise ValueError(
             "Invalid value received for argument `budget`. Expected exactly "
             "one positive amount, {'flops': x}, {'tokens': x} or "
             f"{{'steps': x}}. Received: budget={budget!r}. Name one axis as "
             "the budget; the other two are logged.")
     return {axis: int(amount) if axis == "steps" else float(amount)}
+
+
+# Field -> (accepted types, what to say).
+_TYPES = {
+    "name": ((str,), "a string"),
+    "description": ((str,), "a string"),
+    "base": ((dict,), "a run config dict (`config.base_config()`)"),
+    "objectives": ((list, tuple), "a list of objective names or dicts"),
+    "space": ((dict,), "a dict of search-space restrictions"),
+    "task": ((str, dict, type(None)), "a task name, path or dict of paths"),
+    "devices": ((list, tuple, type(None)), "None or a list of devices"),
+}
+
+
+def _check_types(recipe):
+    for field, (types, expected) in _TYPES.items():
+        if not isinstance(recipe[field], types):
+            raise _error(field, recipe[field], expected)
 
 
 def _positive_int(recipe, field):
@@ -122,6 +144,7 @@ def validate_tuning_recipe(recipe):
             "recipe needs name, objectives, budget and base; see "
             "docs/tuning.md.")
     out = {**copy.deepcopy(DEFAULTS), **copy.deepcopy(recipe)}
+    _check_types(out)
     kind = str(out["tuner"]).replace(" ", "").lower()
     if kind not in TUNERS:
         raise _error("tuner", out["tuner"], "one of RandomSearch, Hyperband "
@@ -138,14 +161,15 @@ def validate_tuning_recipe(recipe):
     if (not isinstance(seeds, (list, tuple)) or not seeds or not all(
             isinstance(s, int) and s >= 0 for s in seeds)):
         raise _error("probe_seeds", seeds, "a non-empty list of ints >= 0",
-                     "METHOD.md asks for at least 3 probe seeds")
+                     "docs/methodology.md asks for at least 3 probe seeds")
     out["probe_seeds"] = list(seeds)
     if out["distribution_strategy"] not in (None, *STRATEGIES):
         raise _error("distribution_strategy", out["distribution_strategy"],
                      f"None or one of {list(STRATEGIES)}")
-    if not 0.0 <= float(out["warmup_fraction"]) < 1.0:
-        raise _error("warmup_fraction", out["warmup_fraction"],
-                     "a float in [0, 1)")
+    fraction = out["warmup_fraction"]
+    if isinstance(fraction, bool) or not isinstance(
+            fraction, (int, float)) or not 0.0 <= fraction < 1.0:
+        raise _error("warmup_fraction", fraction, "a float in [0, 1)")
     out["base"] = config_lib.validate(out["base"])
     objectives = spaces.check_objectives(out["objectives"])
     spaces.resolve_space(objectives, out["space"])
@@ -153,27 +177,8 @@ def validate_tuning_recipe(recipe):
     return out
 
 
-def _override(recipe, dotted, value):
-    keys = dotted.split(".")
-    if keys[0] not in KNOWN:
-        raise ValueError(
-            f"Unknown tuning recipe field `{dotted}`. Known fields: "
-            f"{sorted(KNOWN)} (run fields go under `base.`, e.g. "
-            "`--config.base.training.global_batch_size=16`).")
-    recipe = copy.deepcopy(recipe)
-    if keys[0] == "base" and len(keys) > 1:
-        recipe["base"] = config_lib.override(recipe["base"],
-                                             ".".join(keys[1:]), value)
-        return recipe
-    node = recipe
-    for key in keys[:-1]:
-        if not isinstance(node.get(key), dict):
-            node[key] = {}
-        node = node[key]
-    if keys[0] == "budget":
-        node.clear()  # One axis only: a new axis replaces the old one.
-    node[keys[-1]] = config_lib._parse_value(value)
-    return recipe
+OVERRIDES = Schema("tuning recipe", known=KNOWN, exclusive=("budget",),
+                   nested={"base": RUN}, example="max_trials=4")
 
 
 def load_tuning_recipe(spec, overrides=()):
@@ -181,19 +186,12 @@ def load_tuning_recipe(spec, overrides=()):
 
     Overrides address the tuning recipe: `--config.max_trials=4`,
     `--config.budget.flops=1e12`, `--config.space.learning_rate=[5e-4]`,
-    `--config.base.training.global_batch_size=16`.
+    `--config.base.training.global_batch_size=16`, through the one
+    override implementation (`overrides`).
     """
     recipe = config_lib.load_recipe(spec)
-    for item in overrides:
-        text = item[len("--config."):] if item.startswith(
-            "--config.") else item
-        if "=" not in text:
-            raise ValueError(
-                f"Invalid override {item!r}. Expected `--config.FIELD=VALUE`"
-                ", for example `--config.max_trials=4`.")
-        dotted, value = text.split("=", 1)
-        recipe = _override(recipe, dotted, value)
-    return validate_tuning_recipe(recipe)
+    return validate_tuning_recipe(apply_overrides(recipe, overrides,
+                                                  OVERRIDES))
 
 
 def changed_fields(old, new, prefix=""):

@@ -52,15 +52,21 @@ Full run: pretokenize once where the text is, then launch on the TPU VM
     bash tpu/launch.sh $TPU $ZONE recipes/tpu/gpt_small_clm.py \
         runs/gpt_small_clm \
         --config.data.pretokenized=gs://my-bucket/ko/data/gpt_small_clm
+
+Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
+
+    runlocal   the CPU smoke run above (default off)
 """
 
 from keras_objectives.config import TPU_PEAK_FLOPS
 from keras_objectives.config import apply_tpu_run_type
 from keras_objectives.config import base_config
+from keras_objectives.config import recipe_args
 from keras_objectives.config import set_model_size
 
 
 def get_config(arg=None):
+    args = recipe_args(arg, runlocal=False)
     config = base_config()
     config["seed"] = 0
     config["objective"] = "causal_lm"
@@ -86,4 +92,4 @@ def get_config(arg=None):
     )
     config["strategy"] = "tpu"
     config["tpu"] = "local"
-    return apply_tpu_run_type(config, arg)
+    return apply_tpu_run_type(config, args)

@@ -32,7 +32,7 @@ def test_every_comparison_recipe_validates(path, arg):
 def test_the_sst2_recipe_needs_the_users_directory(tmp_path):
     with pytest.raises(ValueError, match="SST-2 directory"):
         load_comparison_recipe(SST2)
-    recipe = load_comparison_recipe(f"{SST2}:{tmp_path}")
+    recipe = load_comparison_recipe(f"{SST2}:sst2={tmp_path}")
     assert recipe["seeds"] == [0, 1, 2]
     assert [a["name"] for a in recipe["arms"]] == ["mlm", "clm", "t5-span"]
     task = recipe["evaluations"][0]["task"]
