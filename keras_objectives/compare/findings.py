@@ -163,7 +163,8 @@ def verdict_text(table, tests):
             flag = ""
             if t["n"] >= 2 and t["verdict"] != "a":
                 flag = f" — {TAUGHT_NOTHING}"
-            shown.append(f"{t['a']} {_interval(t)} over the {t['b']}"
+            body = t["b"].replace("untrained (", "untrained ").rstrip(")")
+            shown.append(f"{t['a']} {_interval(t)} over the {body} body"
                          f"{_p(t)}{flag}")
         parts.append("; ".join(shown))
     for t in tests:
@@ -179,6 +180,12 @@ def verdict_text(table, tests):
             text += f"; difference in gains over their references " \
                     f"{_interval(gain)}"
         parts.append(text)
+    if not parts:
+        only = ", ".join(table["ranking"])
+        parts.append(f"only {only} defines this metric here, and it has no "
+                     "untrained reference: nothing to compare")
+    if all(t["n"] < 2 for t in tests):
+        parts.append("one seed: no statistics")
     head = f"{table['label']} ({metric}"
     head += ", lower is better)" if not stats.higher_is_better(
         metric) else ")"

@@ -382,8 +382,8 @@ def comparison_args(arg, **extra):
                                   budget=None, **extra)
     seeds, budget = args["seeds"], args["budget"]
     if seeds is not None and (isinstance(seeds, bool) or not isinstance(
-            seeds, int) or seeds < 2):
-        raise _error("seeds", seeds, "an integer >= 2 (the number of "
+            seeds, int) or seeds < 1):
+        raise _error("seeds", seeds, "an integer >= 1 (the number of "
                      "pre-training seeds)", "For example `:seeds=5`")
     if budget is not None and (not is_finite_number(budget) or budget <= 0):
         raise _error("budget", budget, "a positive number (the amount on "

@@ -175,12 +175,15 @@ def _table_rows(table, arms):
 
 def _power_text(power):
     if power.get("mde") is None:
-        return (f"Power: {power['seeds']} seed(s); no paired spread to "
-                "estimate a minimum detectable effect.")
+        why = ("one seed" if power["seeds"] == 1 else
+               "no paired results" if not power["seeds"] else
+               "no spread between seeds")
+        return (f"Power: {why}, so no minimum detectable effect can be "
+                "estimated; run at least 3 pre-training seeds.")
     text = (f"Power: with {power['seeds']} seeds and a paired SD of "
-            f"{power['sd_difference']:.3g}, the smallest difference this "
-            f"report detects with 80% power (Holm worst case over "
-            f"{power['family_size']} tests) is **{power['mde']:.3g}**.")
+            f"{power['sd_difference']:.3g}, the minimum detectable effect "
+            f"(80% power, Holm worst case over {power['family_size']} "
+            f"tests) is **{power['mde']:.3g}**.")
     if power.get("effect"):
         needed = power.get("seeds_needed")
         text += (f" An effect of {power['effect']:.3g} would need "
