@@ -322,7 +322,9 @@ def arm_run_config(recipe, arm, seed, steps=None, steps_per_checkpoint=None):
         config = config_lib.override(config, dotted, value, parse=False)
     config["seed"] = seed
     t = config["training"]
-    if recipe.get("controls", {}).get("untrained", True):
+    controls = recipe.get("controls", True)
+    if controls if isinstance(controls, bool) else controls.get(
+            "untrained", True):
         t["save_initial_weights"] = True  # The untrained reference.
     if steps is not None:
         t["steps"] = int(steps)
