@@ -15,6 +15,10 @@ def _weights(model):
     return [np.array(w) for w in model.get_weights()]
 
 
+def _same(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
 def test_step_zero_is_the_runs_own_seeded_initial_body(corpus_dir,  # noqa: F811
                                                        tmp_path):
     config = tiny_config(corpus_dir, steps=4, save_initial_weights=True)
@@ -22,21 +26,21 @@ def test_step_zero_is_the_runs_own_seeded_initial_body(corpus_dir,  # noqa: F811
     training.train(config, path, verbose=0)
     initial = _weights(training.load_run(path, 0)[0])
     trained = _weights(training.load_run(path, 4)[0])
-    assert any(not np.array_equal(a, b) for a, b in zip(initial, trained))
+    assert not _same(initial, trained)
     # Another run of the same seed starts from the same body: the control
     # and the arm share their initialisation, not just their seed number.
     other = str(tmp_path / "other")
     training.train(tiny_config(corpus_dir, steps=2,
                                save_initial_weights=True), other, verbose=0)
     again = _weights(training.load_run(other, 0)[0])
-    assert all(np.array_equal(a, b) for a, b in zip(initial, again))
+    assert _same(initial, again)
     # A different seed gives a different body.
     seeded = str(tmp_path / "seeded")
     config = tiny_config(corpus_dir, steps=2, save_initial_weights=True)
     config["seed"] = 7
     training.train(config, seeded, verbose=0)
     different = _weights(training.load_run(seeded, 0)[0])
-    assert any(not np.array_equal(a, b) for a, b in zip(initial, different))
+    assert not _same(initial, different)
     assert checkpointing.initial_weights_path(path).startswith(path)
 
 
