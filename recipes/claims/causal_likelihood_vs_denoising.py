@@ -1,30 +1,14 @@
-"""Claim `causal_likelihood_vs_denoising`: Causal LM beats a span-corruption decoder on held-out next-token likelihood.
+"""Claim `causal_likelihood_vs_denoising`: Causal LM beats a span-corruption
+decoder on held-out next-token likelihood.
 
-Source: BART, Table 1; UL2 (Tay et al. 2023), Table 3.
-Published at: BART-base; UL2 at 167M-20B parameters.
-
-Arms: clm, t5-decoder; 5 pre-training seeds;
-evaluations: held_out_lm.
-The report's claims table says whether this scale reproduces the claim,
-contradicts it, or cannot tell (with the smallest effect it could detect
-and the seeds that would settle it).
-
-Sizes (`keras_objectives.compare.claims_suite`):
+BART, Table 1; UL2 (Tay et al. 2023), Table 3; published at BART-base; UL2
+at 167M-20B parameters. Arms clm, t5-decoder (10 runs with 5 seeds),
+measured by held_out_lm.
 
     keras-objectives compare recipes/claims/causal_likelihood_vs_denoising.py:cpu
 
-runs 2 layers x 128 on 2 CPU cores at 6e12 training FLOPs per run:
-10 runs, at most 40% of the CPU suite's grid (`suite.py:cpu`, whose
-measured time docs/methodology.md gives).
-
-    keras-objectives compare recipes/claims/causal_likelihood_vs_denoising.py
-
-is the one-GPU size: 6 layers x 512, length 128, batch 128, bf16,
-1.4e+17 FLOPs per run; 10 runs x 1.4e+17 FLOPs at
-1.1e14 FLOP/s sustained (an A100 at 35% of its bf16 peak) is about
-3.5 hours of training.
-
-Recipe arguments: `cpu`, `seeds=N`, `budget=FLOPS`.
+is the 2-core size (6e12 FLOPs a run); without `:cpu`, the one-GPU size
+costs about 3.5 hours (10 x 1.4e+17 FLOPs at 1.1e14 FLOP/s).
 """
 
 from keras_objectives.compare.claims_suite import claim_recipe

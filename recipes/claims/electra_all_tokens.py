@@ -1,30 +1,13 @@
-"""Claim `electra_all_tokens`: ELECTRA's gain comes from the loss on all tokens: ELECTRA-15% falls back toward masked LM.
+"""Claim `electra_all_tokens`: ELECTRA's gain comes from the loss on all
+tokens: ELECTRA-15% falls back toward masked LM.
 
-Source: ELECTRA, Table 5.
-Published at: ELECTRA-Base size, 1M steps.
-
-Arms: electra, electra-15%; 5 pre-training seeds;
-evaluations: linear_probe, tagging.
-The report's claims table says whether this scale reproduces the claim,
-contradicts it, or cannot tell (with the smallest effect it could detect
-and the seeds that would settle it).
-
-Sizes (`keras_objectives.compare.claims_suite`):
+ELECTRA, Table 5; published at ELECTRA-Base size, 1M steps. Arms electra,
+electra-15% (10 runs with 5 seeds), measured by linear_probe, tagging.
 
     keras-objectives compare recipes/claims/electra_all_tokens.py:cpu
 
-runs 2 layers x 128 on 2 CPU cores at 6e12 training FLOPs per run:
-10 runs, at most 40% of the CPU suite's grid (`suite.py:cpu`, whose
-measured time docs/methodology.md gives).
-
-    keras-objectives compare recipes/claims/electra_all_tokens.py
-
-is the one-GPU size: 6 layers x 512, length 128, batch 128, bf16,
-1.4e+17 FLOPs per run; 10 runs x 1.4e+17 FLOPs at
-1.1e14 FLOP/s sustained (an A100 at 35% of its bf16 peak) is about
-3.5 hours of training.
-
-Recipe arguments: `cpu`, `seeds=N`, `budget=FLOPS`.
+is the 2-core size (6e12 FLOPs a run); without `:cpu`, the one-GPU size
+costs about 3.5 hours (10 x 1.4e+17 FLOPs at 1.1e14 FLOP/s).
 """
 
 from keras_objectives.compare.claims_suite import claim_recipe

@@ -39,7 +39,7 @@ def test_each_claim_recipe_tests_its_claim(key, arg):
     else:  # the one-GPU size states a cost within 4 hours
         assert cost_hours(recipe) <= 4.0
         doc = open(os.path.join(CLAIM_DIR, f"{key}.py")).read()
-        assert f"about\n{cost_hours(recipe):.1f} hours" in doc
+        assert f"about {cost_hours(recipe):.1f} hours" in doc
 
 
 def test_suite_holds_every_structural_claim_with_shared_arms():
