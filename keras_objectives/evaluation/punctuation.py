@@ -42,6 +42,7 @@ from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.data.embedded import TAIL_FRACTION
 from keras_objectives.data.embedded import embedded_books
 from keras_objectives.data.embedded import split_tail
+from keras_objectives.evaluation.book_attribution import split_in_order
 from keras_objectives.evaluation.task import TaggingTask
 from keras_objectives.utils import check_int
 from keras_objectives.utils import invalid
@@ -133,7 +134,7 @@ def punctuation_task(books=None, tail_fraction=TAIL_FRACTION,
 
     Examples:
 
-    >>> book = {"name": "b", "text": "x\\n\\n" + "one, two three. " * 40}
+    >>> book = {"name": "b", "text": "one, two three.\\n" * 40}
     >>> task = punctuation_task([book], tail_fraction=0.9, passage_words=6)
     >>> task.split("train")[0][0], task.split("train")[1][0]
     (['one', 'two', 'three', 'one', 'two', 'three'], \
@@ -148,14 +149,8 @@ def punctuation_task(books=None, tail_fraction=TAIL_FRACTION,
         by_book.setdefault(book, []).append((words, tags))
     splits = {"train": ([], []), "dev": ([], []), "test": ([], [])}
     for book, windows in by_book.items():
-        n = len(windows)
-        if n < 3:
-            raise invalid("books", f"{n} passages of {book!r}",
-                          "at least 3 passages per book (train, dev, test)")
-        a = min(max(1, round(n * split_fractions[0])), n - 2)
-        b = min(max(a + 1, round(n * sum(split_fractions[:2]))), n - 1)
-        for split, chunk in (("train", windows[:a]), ("dev", windows[a:b]),
-                             ("test", windows[b:])):
+        for split, chunk in split_in_order(windows, split_fractions, book,
+                                           "books").items():
             splits[split][0].extend(w for w, _ in chunk)
             splits[split][1].extend(t for _, t in chunk)
     if not splits["train"][0]:
