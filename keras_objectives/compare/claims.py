@@ -20,7 +20,10 @@ Outcomes (`judge`):
 | `not_worse`  | the 95% CI's lower end is above -m       | b beats a         |
 
 Anything else is inconclusive, with the minimum detectable effect at the
-seeds run and the seeds that would detect the published effect.
+seeds run and the seeds that would detect the published effect. A claim is
+**not tested** when neither of its arms beats its untrained body on the
+evaluation (the report's controls): two bodies that learned nothing
+measurable say nothing about what their objectives teach.
 """
 
 import inspect

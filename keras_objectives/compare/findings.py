@@ -236,7 +236,9 @@ def claim_rows(recipe, tables):
                              match["b"], a, b, higher)
                 row = {"claim": claim, "test": test, "a": match["a"],
                        "b": match["b"], "evaluation": table["label"],
-                       "metric": metric}
+                       "metric": metric,
+                       "learned": _learned(table, (match["a"],
+                                                   match["b"]))}
                 if claim.kind == "equivalent":
                     row["equivalence"] = stats.equivalence(
                         a, b, claim.margin)
@@ -247,6 +249,8 @@ def claim_rows(recipe, tables):
         test, claim = row["test"], row["claim"]
         row["outcome"] = claims_lib.judge(claim, test,
                                           row.get("equivalence"))
+        if row["learned"] and not any(row["learned"].values()):
+            row["outcome"] = "not tested"
         sd = test.get("sd_difference")
         if test["n"] >= 2 and sd and math.isfinite(sd) and sd > 0:
             row["mde"] = stats.minimum_detectable_effect(
@@ -259,14 +263,44 @@ def claim_rows(recipe, tables):
     return rows
 
 
+def _learned(table, arms):
+    """`{arm: beats its untrained reference}` for arms that have one.
+
+    Empty when the table has no untrained reference (controls off, or an
+    evaluation the untrained body does not take) or one seed (no test).
+    """
+    learned = {}
+    for test in table.get("tests", ()):
+        if test["kind"] == "untrained" and test["a"] in arms \
+                and test["n"] >= 2:
+            learned[test["a"]] = test.get("verdict") == "a"
+    return learned
+
+
 def claim_summary(row):
-    """`reproduced` / `contradicted` / `inconclusive (MDE x, ...)`."""
+    """`reproduced` / `contradicted` / `not tested` / `inconclusive (...)`.
+
+    A claim compares what two objectives *taught*. When neither arm beats
+    its untrained body on the evaluation, the difference between them is a
+    difference between two bodies that learned nothing measurable, so the
+    claim is `not tested`; when only one did, the outcome stands with a
+    note naming the other.
+    """
     outcome = row["outcome"]
     test = row["test"]
+    learned = row.get("learned") or {}
+    flat = [arm for arm in (row["a"], row["b"])
+            if learned.get(arm) is False]
+    if outcome == "not tested":
+        return ("not tested: neither " + " nor ".join(flat)
+                + " beats the untrained body here (pre-training taught "
+                "nothing measurable at this budget)")
     if test["n"] < 2:
         return f"inconclusive ({ONE_SEED})"
+    note = (f"; {flat[0]} does not beat the untrained body"
+            if flat else "")
     if outcome != "inconclusive":
-        return outcome
+        return outcome + (f" ({note[2:]})" if note else "")
     details = []
     if row.get("mde") is not None:
         details.append(f"MDE {row['mde']:.3g}")
@@ -278,4 +312,6 @@ def claim_summary(row):
         details.append(
             f"{which} {target:.3g} would need "
             + (f"{needed} seeds" if needed else "more than 1000 seeds"))
+    if note:
+        details.append(note[2:])
     return "inconclusive" + (f" ({'; '.join(details)})" if details else "")

@@ -244,3 +244,20 @@ def test_controls_gains_and_power_are_reported(tmp_path):
     assert "pre-training taught nothing measurable" in markdown
     # Power: the minimum detectable effect at the seeds run.
     assert "minimum detectable effect" in markdown
+
+
+def test_a_claim_between_arms_that_learned_nothing_is_not_tested(tmp_path):
+    # clm "beats" mlm, but both sit below the untrained body: calling the
+    # BERT claim contradicted would be a finding about nothing.
+    root = str(tmp_path)
+    ok = ["completed"] * 3
+    fake_comparison(root, {
+        "mlm": ("masked_lm", [0.60, 0.61, 0.60], ok, None),
+        "clm": ("causal_lm", [0.70, 0.715, 0.70], ok, 1.5),
+    }, untrained={"mlm": {0: 0.80, 1: 0.81, 2: 0.80}})
+    markdown = open(write_report(root)["markdown"]).read()
+    claims = markdown[markdown.index("## Published claims"):]
+    assert "| mlm vs clm | linear_probe (accuracy) |" in claims
+    assert ("**not tested: neither mlm nor clm beats the untrained body "
+            "here") in claims
+    assert "contradicted" not in claims.split("## Setup")[0]
