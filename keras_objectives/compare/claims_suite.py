@@ -37,10 +37,6 @@ _ARMS = {
     "mlm": {"name": "mlm", "objective": "masked_lm"},
     "clm": {"name": "clm", "objective": "causal_lm"},
     "prefix-lm": {"name": "prefix-lm", "objective": "prefix_lm"},
-    "t5-decoder": {"name": "t5-decoder", "objective": {
-        "class_name": "span_corruption",
-        "config": {"form": "decoder", "noise_density": 0.15,
-                   "mean_noise_span_length": 3.0}}},
     "bart-shuffle": {"name": "bart-shuffle", "objective": {
         "class_name": "denoising",
         "config": {"infill_rate": 0.0, "permute_sentences_rate": 1.0}}},
@@ -78,7 +74,6 @@ def _claim_arms(key):
         "sentence_corruption": ("mlm", "bart-shuffle"),
         "bidirectional_understanding": ("mlm", "clm"),
         "causal_likelihood": ("clm", "prefix-lm"),
-        "causal_likelihood_vs_denoising": ("clm", "t5-decoder"),
         "span_masking": ("mlm", "span-masking"),
     }
     return [copy.deepcopy(a[name]) for name in pairs[key]]
@@ -87,7 +82,7 @@ def _claim_arms(key):
 # The claims the CPU suite tests together: the structural contrasts that
 # small bodies can show (docs/methodology.md).
 SUITE = ("sentence_corruption", "bidirectional_understanding",
-         "causal_likelihood", "causal_likelihood_vs_denoising")
+         "causal_likelihood")
 
 _UNDERSTANDING = [
     {"name": "linear_probe", "task": "book_attribution", "seeds": [0]},

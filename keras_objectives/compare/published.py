@@ -152,20 +152,6 @@ CLAIMS = (
         evaluations=("held_out_lm",),
     ),
     Claim(
-        key="causal_likelihood_vs_denoising",
-        title="Causal LM beats a span-corruption decoder on held-out "
-              "next-token likelihood",
-        source="BART, Table 1; UL2 (Tay et al. 2023), Table 3",
-        published="Left-to-right LM is best on ELI5 perplexity; denoisers "
-                  "trade likelihood for infilling.",
-        scale="BART-base; UL2 at 167M-20B parameters",
-        a=_CLM,
-        b=Pattern("span_corruption", (("form", "decoder"),),
-                  "T5 span corruption (decoder form)"),
-        use="generation",
-        evaluations=("held_out_lm",),
-    ),
-    Claim(
         key="electra_vs_mlm",
         title="ELECTRA beats masked LM at equal training FLOPs",
         source="ELECTRA (Clark et al. 2020), Table 1 and Figure 1",

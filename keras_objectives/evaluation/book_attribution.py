@@ -200,9 +200,9 @@ def split_in_order(items, split_fractions, book, argument):
 
     Each split gets at least one item, so a book needs three.
 
-    >>> split_in_order(list("abcdefghij"), (0.6, 0.2, 0.2), "b", "x")  # doctest: +NORMALIZE_WHITESPACE
-    {'train': ['a', 'b', 'c', 'd', 'e', 'f'], 'dev': ['g', 'h'],
-     'test': ['i', 'j']}
+    >>> parts = split_in_order(list("abcdefghij"), (0.6, 0.2, 0.2), "b", "x")
+    >>> parts["train"], parts["dev"], parts["test"]
+    (['a', 'b', 'c', 'd', 'e', 'f'], ['g', 'h'], ['i', 'j'])
     """
     n = len(items)
     if n < 3:

@@ -46,7 +46,7 @@ def test_suite_holds_every_structural_claim_with_shared_arms():
     recipe = load_comparison_recipe(os.path.join(CLAIM_DIR, "suite.py:cpu"))
     assert {m["claim"].key for m in match_claims(recipe)} >= set(SUITE)
     names = [a["name"] for a in recipe["arms"]]
-    assert len(names) == len(set(names)) == 5  # mlm and clm train once
+    assert len(names) == len(set(names)) == 4  # mlm and clm train once
     assert {e["name"] if isinstance(e, dict) else e
             for e in recipe["evaluations"]} == {"linear_probe", "tagging",
                                                 "held_out_lm"}
