@@ -175,6 +175,31 @@ def save(model, workdir, step, state, keep=3):
     return final
 
 
+INITIAL = "initial"
+
+
+def initial_weights_path(workdir):
+    """Where `save_initial` keeps a run's weights before any step."""
+    return os.path.join(checkpoint_dir(workdir), INITIAL, "model.weights.h5")
+
+
+def save_initial(model, workdir):
+    """Write the model's weights before training, once, atomically.
+
+    They sit outside the `ckpt-*` rotation, so resuming and
+    `keep_checkpoints` never touch them. `train` calls it once, on a
+    fresh start, after the run's config is committed.
+    """
+    path = initial_weights_path(workdir)
+    if os.path.isfile(path):
+        return path
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp.weights.h5"
+    model.save_weights(tmp)
+    os.replace(tmp, path)
+    return path
+
+
 def restore(model, path):
     """Load model and optimizer variables from checkpoint `path`.
 

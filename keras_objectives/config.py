@@ -73,6 +73,9 @@ def base_config():
             # Audit: each worker appends the rows it reads to
             # example_ids.txt (with the few batches prefetched past the end).
             "log_example_ids": False,
+            # Keep the initial weights (checkpoints/initial/): comparisons
+            # evaluate them as the untrained reference of the same body.
+            "save_initial_weights": False,
         },
         "strategy": "auto",  # auto|cpu|mirrored|multi_worker_mirrored|tpu
         "devices": None,  # For "mirrored": e.g. ["/cpu:0", "/cpu:1"].

@@ -150,6 +150,8 @@ def train(config, workdir, verbose="auto"):
                            run.path)
     # 9. Fit and evaluate; config.json is written now, as training starts.
     run.commit(config)
+    if config["training"]["save_initial_weights"] and not resume:
+        checkpointing.save_initial(model, run.path)  # the untrained control
     logger, held_out, session = fit_and_evaluate(
         config, model, streams, accounting, resume, run.path, verbose)
     # 10. The summary.
@@ -325,7 +327,8 @@ def load_run(workdir, step=None, strategy=None):
 
     Args:
         workdir: a run directory written by `train`.
-        step: the checkpoint step to load; `None` loads the newest.
+        step: the checkpoint step to load; `None` loads the newest; `0`
+            loads the initial weights (`training.save_initial_weights`).
         strategy: optional strategy whose scope the model is built in.
 
     Raises:
@@ -342,6 +345,9 @@ def load_run(workdir, step=None, strategy=None):
         config_path, fix="Restore the run's config.json, or train again."))
     available = checkpointing.list_checkpoints(workdir)
     chosen = [p for s, p in available if step is None or s == step]
+    initial = checkpointing.initial_weights_path(workdir)
+    if step == 0 and os.path.isfile(initial):
+        chosen = [None]
     if not chosen:
         raise ValueError(
             f"Invalid value received for argument `step`. Expected one of "
@@ -354,5 +360,8 @@ def load_run(workdir, step=None, strategy=None):
     with strategy.scope():
         model = build_model(config, objective,
                             corpus.special_tokens.vocabulary_size)
-        checkpointing.restore(model, chosen[-1])
+        if chosen[-1] is None:
+            model.load_weights(initial)
+        else:
+            checkpointing.restore(model, chosen[-1])
     return model, objective, corpus, config

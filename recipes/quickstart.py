@@ -3,8 +3,15 @@
 Three objectives on one tiny shared body (2 layers x 64), one tokenizer,
 one data order per seed, one FLOPs budget (so each objective gets its own
 step count), 2 pre-training seeds. Evaluated with the built-in book
-attribution probe (held-out tails of the embedded books), minimal pairs
-and, for the arms that define it, held-out next-token bits per byte.
+attribution probe (held-out tails of the embedded books), the built-in
+punctuation-restoration tagger (a token-level task that needs context on
+both sides), minimal pairs and, for the arms that define it, held-out
+next-token bits per byte. Every evaluation also runs on the untrained
+body of each attention mode and on the no-context token embeddings, and
+the report checks the published claim these arms can test
+(`bidirectional_understanding`). At
+this size and 2 seeds expect "inconclusive": the report says how many
+seeds would settle each claim (docs/methodology.md).
 
 Launch (10.7 CPU-minutes: 24 min measured on 2 busy cores at load 8,
 roughly 8-12 min on 2 idle ones; then open runs/quickstart/report.html):
@@ -55,10 +62,13 @@ def get_config(arg=None):
         "arms": arms,
         "evaluations": [
             {"name": "linear_probe", "task": "book_attribution"},
+            {"name": "tagging", "task": "punctuation",
+             "max_train_words": 20_000, "along_training": False},
             {"name": "minimal_pairs", "num_pairs": 200,
              "along_training": False},
             "held_out_lm",
         ],
+        "claims": ["bidirectional_understanding"],
         "checkpoints_for_curves": 0 if smoke else 2,
         "log_intervals": 5 if smoke else 10,
     }, args)

@@ -3,16 +3,16 @@
 Per arm: the objective, its attention mode, planned steps and consumed
 tokens / FLOPs / loss-bearing positions, wall time and throughput, and the
 runs that failed. Per evaluation: mean ± SD and a bootstrap CI over
-pre-training seeds for every metric at the final step, the win rule
-between the best arm and each other one, equivalence for declared
-`expected_null` pairs, and one verdict line per use (understanding,
-generation, intrinsic) that never calls a difference inside the noise a
-win.
+pre-training seeds for every metric at the final step, the controls (the
+untrained reference of each attention mode, the no-context control, the
+majority line), the paired tests and power of `findings`, equivalence for
+declared `expected_null` pairs, the published claims the arms can test,
+and one verdict line per use (understanding, generation, intrinsic) that
+never calls a difference inside the noise a win.
 """
 
 import math
 
-from keras_objectives.compare import published as published_lib
 from keras_objectives.compare import stats
 
 USES = ("understanding", "generation", "intrinsic")
@@ -21,15 +21,19 @@ USES = ("understanding", "generation", "intrinsic")
 HIDDEN = ("tokens", "bytes", "total_nll", "documents", "pairs", "ties",
           "classes", "train_examples", "feature_dim", "truncated",
           "train_words", "truncated_words", "epochs", "learning_rate")
+# Metrics of the controls an instrument reports beside its own.
+CONTROL_PREFIXES = ("pairs_", "no_context_", "majority_")
 
 
 def shown_metric(metric):
-    """Whether a metric is a score (shown) or bookkeeping (hidden).
+    """Whether a metric is a score (shown) or bookkeeping / a control.
 
     >>> shown_metric("dev_accuracy"), shown_metric("pairs_swap")
     (True, False)
+    >>> shown_metric("no_context_dev_accuracy")
+    False
     """
-    return not (metric in HIDDEN or metric.startswith("pairs_")
+    return not (metric in HIDDEN or metric.startswith(CONTROL_PREFIXES)
                 or metric.endswith("_sd"))
 
 
@@ -86,9 +90,14 @@ def arm_table(collection):
     return table
 
 
-def final_values(rows, collection, label, metric):
-    """`{arm: {seed: value}}` of one metric at each run's final step."""
-    final = {(r["arm"], r["seed"]): r["summary"].get("steps")
+def final_values(rows, collection, label, metric, step=None):
+    """`{arm: {seed: value}}` of one metric at each run's final step.
+
+    With `step=0`, the values of the runs' initial weights (the untrained
+    reference) instead.
+    """
+    final = {(r["arm"], r["seed"]): (r["summary"].get("steps")
+                                     if step is None else step)
              for r in collection["runs"] if r["status"] == "completed"}
     out = {}
     for row in rows:
@@ -114,8 +123,39 @@ def _evaluations(collection):
             for label, name in sorted(labels.items())]
 
 
-def evaluation_tables(rows, collection, arm_names):
-    """Per evaluation: per metric and arm `describe`, plus the verdict."""
+def _described(values):
+    return {**stats.describe(list(values.values())), "values": values}
+
+
+def _controls(rows, collection, label, metrics, references):
+    """Untrained references, no-context control and majority line."""
+    untrained, no_context, majority = {}, {}, {}
+    for metric in metrics:
+        at_zero = final_values(rows, collection, label, metric, step=0)
+        for group, arm in references.items():
+            if at_zero.get(arm):
+                untrained.setdefault(metric, {})[group] = _described(
+                    at_zero[arm])
+        for arm, values in final_values(
+                rows, collection, label, "no_context_" + metric).items():
+            no_context.setdefault(metric, {})[arm] = _described(values)
+        lines = [v for arm_values in final_values(
+            rows, collection, label, "majority_" + metric).values()
+            for v in arm_values.values()]
+        if lines:
+            majority[metric] = sum(lines) / len(lines)
+    return untrained, no_context, majority
+
+
+def evaluation_tables(rows, collection, arm_names, references=None):
+    """Per evaluation: per metric and arm `describe`, with the controls.
+
+    Each table has `metrics[metric][arm]`, `untrained[metric][group]`
+    (the step-0 scores of each group's reference arm), `no_context[metric]
+    [arm]`, `majority[metric]`, `ranking` (arms by primary-metric mean,
+    best first) and `notes` (failed or not-applicable evaluations).
+    """
+    references = references or {}
     out = []
     for entry in _evaluations(collection):
         label = entry["label"]
@@ -129,65 +169,22 @@ def evaluation_tables(rows, collection, arm_names):
         for metric in metrics:
             values = final_values(rows, collection, label, metric)
             table["metrics"][metric] = {
-                arm: {**stats.describe(list(values[arm].values())),
-                      "values": values[arm]}
+                arm: _described(values[arm])
                 for arm in arm_names if arm in values}
+        (table["untrained"], table["no_context"],
+         table["majority"]) = _controls(rows, collection, label, metrics,
+                                        references)
+        by_arm = table["metrics"].get(primary, {})
+        table["ranking"] = sorted(
+            by_arm, key=lambda a: by_arm[a]["mean"],
+            reverse=stats.higher_is_better(primary))
         for run in collection["runs"]:
             for e in run["evals"].values():
                 if e["label"] == label and e.get("status") != "ok":
                     table["notes"].setdefault(run["arm"], f"{e['status']}: "
                                               f"{e.get('reason')}")
-        table["verdict"] = verdict(table, primary)
         out.append(table)
     return out
-
-
-def verdict(table, metric):
-    """Rank arms on `metric`; test the best against every other arm."""
-    by_arm = table["metrics"].get(metric, {})
-    higher = stats.higher_is_better(metric)
-    ranked = sorted(by_arm, key=lambda a: by_arm[a]["mean"],
-                    reverse=higher)
-    result = {"metric": metric, "higher_is_better": higher,
-              "ranking": ranked, "tests": [], "text": ""}
-    if len(ranked) < 2:
-        result["text"] = (f"{table['label']}: not enough arms with results "
-                          f"({', '.join(ranked) or 'none'}); no verdict.")
-        return result
-    best = ranked[0]
-    beaten, tied, untested = [], [], []
-    for other in ranked[1:]:
-        test = stats.win(by_arm[best]["values"], by_arm[other]["values"],
-                         higher_is_better=higher)
-        result["tests"].append({"a": best, "b": other, **test})
-        if test["n"] < 2:
-            untested.append((other, test))
-        else:
-            (beaten if test["verdict"] == "a" else tied).append((other, test))
-    parts = []
-    if beaten:
-        parts.append(f"{best} beats " + ", ".join(
-            f"{o} (Δ={t['mean_difference']:+.4g}, 2×SD={t['threshold']:.3g},"
-            f" {t['sign_agreement']}/{t['n']} seeds)" for o, t in beaten))
-    if tied:
-        parts.append("no detectable difference between " + best + " and "
-                     + ", ".join(f"{o} (Δ={t['mean_difference']:+.4g}, "
-                                 f"2×SD={t['threshold']:.3g})"
-                                 for o, t in tied))
-    if untested and not (beaten or tied):
-        parts.append(f"best mean {best}")
-    if untested:
-        parts.append("not tested against " + ", ".join(
-            f"{o} ({t['n']} shared seed{'s' if t['n'] != 1 else ''})"
-            for o, t in untested))
-    result["winner"] = best if beaten and not tied else None
-    result["text"] = f"{table['label']} ({metric}): " + "; ".join(parts) + "."
-    seeds = max((t["n"] for t in result["tests"]), default=0)
-    if 0 < seeds < 3:
-        result["text"] += (f" Only {seeds} shared seeds (METHOD.md asks for "
-                           "3 or more): treat this as screening, not a "
-                           "finding.")
-    return result
 
 
 def equivalences(recipe, tables):
@@ -209,83 +206,45 @@ def equivalences(recipe, tables):
     return out
 
 
-def published_notes(recipe, tables):
-    """'published: ..., measured here: ...' for matching findings."""
-    notes = []
-    if not recipe:
-        return notes
-    axis = next(iter(recipe["budget"]))
-    # Published findings are downstream (GLUE, SQuAD) results: compare
-    # with understanding measures, or the intrinsic one when none ran.
-    primary = [t for t in tables if t["use"] == "understanding"
-               and t["metrics"].get(t["primary"])] or [
-        t for t in tables if t["use"] == "intrinsic"]
-    for finding in published_lib.match(recipe):
-        measured = []
-        for table in primary:
-            by_arm = table["metrics"].get(table["primary"], {})
-            arms = [a for a in finding["arms"] if a in by_arm]
-            if len(arms) < 2:
-                continue
-            shown = ", ".join(
-                f"{a} {by_arm[a]['mean']:.4g} ± {_sd(by_arm[a]['sd'])}"
-                for a in arms)
-            if "pair" in finding:
-                test = stats.win(
-                    by_arm[arms[0]]["values"], by_arm[arms[1]]["values"],
-                    higher_is_better=stats.higher_is_better(
-                        table["primary"]))
-                call = {"a": f"{arms[0]} wins", "b": f"{arms[1]} wins"}.get(
-                    test["verdict"], "no detectable difference")
-                agree = _agreement(finding.get("expected"), test["verdict"])
-                measured.append(f"{table['label']} {table['primary']}: "
-                                f"{shown} → {call}{agree}")
-            else:
-                best = table["verdict"]["ranking"][0]
-                measured.append(f"{table['label']} {table['primary']}: "
-                                f"{shown} → best {best} "
-                                f"({table['verdict']['text']})")
-        caveat = ""
-        if finding.get("budget") and finding["budget"] != axis:
-            caveat = (f" The published contrast is at equal "
-                      f"{finding['budget']}; this comparison is at equal "
-                      f"{axis}.")
-        notes.append({
-            "source": finding["source"], "published": finding["published"],
-            "measured": measured or ["no shared evaluation results yet"],
-            "caveat": caveat + " " + published_lib.SCALE_NOTE,
-        })
-    return notes
-
-
-def _sd(value):
-    return "n/a" if value is None or not math.isfinite(value) else (
-        f"{value:.2g}")
-
-
-def _agreement(expected, observed):
-    if expected is None:
-        return (" (published: no real difference; agrees)"
-                if observed not in ("a", "b") else
-                " (published: no real difference; differs)")
-    if observed not in ("a", "b"):
-        return " (published direction not detected at this scale)"
-    return (" (same direction as published)" if observed == expected
-            else " (opposite to published)")
+def _effect(recipe, table):
+    """The user's effect size of interest for one evaluation, if any."""
+    power = (recipe or {}).get("power") or {}
+    effect = power.get("effect")
+    if isinstance(effect, dict):
+        effect = effect.get(table["label"], effect.get(table["name"]))
+    return effect
 
 
 def analyze(collection, rows):
     """Everything the report renders, as one dict."""
+    from keras_objectives.compare import findings
+
+    recipe = collection["recipe"] or {}
     arms = arm_table(collection)
     names = [a["arm"] for a in arms]
-    tables = evaluation_tables(rows, collection, names)
+    groups, arm_group = findings.references(recipe, collection["plan"])
+    controls = (recipe.get("controls") or {}).get("untrained", True)
+    tables = evaluation_tables(rows, collection, names,
+                               groups if controls else {})
+    per_table = [findings.table_tests(t, arm_group) for t in tables]
+    family = findings.family_size(tables, arm_group)
+    findings.decide_family([t for tests in per_table for t in tests],
+                           family)
+    for table, tests in zip(tables, per_table, strict=True):
+        table["tests"] = tests
+        table["verdict"] = {"text": findings.verdict_text(table, tests),
+                            "ranking": table["ranking"],
+                            "metric": table["primary"]}
+        table["power"] = findings.power_row(table, tests, family,
+                                            _effect(recipe, table))
     verdicts = {use: [t["verdict"]["text"] for t in tables
                       if t["use"] == use] for use in USES}
     return {
         "arms": arms,
+        "references": groups,
         "evaluations": tables,
         "verdicts": verdicts,
-        "equivalence": equivalences(collection["recipe"], tables),
-        "published": published_notes(collection["recipe"], tables),
+        "equivalence": equivalences(recipe, tables),
+        "claims": findings.claim_rows(recipe, tables),
         "rows": rows,
     }

@@ -68,6 +68,8 @@ MULTI_SEED = ("linear_probe", "fine_tune", "tagging")
 BUILTIN_TASKS = {"book_attribution": "book", "books": "book",
                  "author_attribution": "author", "authors": "author",
                  "crosswoz_domain": "crosswoz"}
+# Built-in token-level task (tagging): punctuation restoration on the tails.
+BUILTIN_TAGGING = ("punctuation",)
 _PER_RUN_KEYS = ("seed", "iterations")
 _TASKS = {}
 
@@ -92,7 +94,9 @@ def resolve_task(name, spec, corpus):
     `None`, `"book_attribution"` or `"author_attribution"`: the built-in
     task from the held-out tails of the embedded books (of the Chinese
     works for an `embedded-zh` corpus); `"crosswoz_domain"`: the built-in
-    Chinese dialogue-domain task; `"tfds:NAME"`: a
+    Chinese dialogue-domain task; for `tagging`, `None` or
+    `"punctuation"`: the built-in punctuation-restoration task on the
+    English tails (`evaluation.punctuation_task`); `"tfds:NAME"`: a
     TFDS dataset; a path or a dict of `train`/`dev`/`test` paths: the
     user's files (CoNLL columns for `tagging`, classification files
     otherwise).
@@ -103,13 +107,15 @@ def resolve_task(name, spec, corpus):
            getattr(corpus, "vocabulary_size", None))
     if key in _TASKS:
         return _TASKS[key]
-    if spec is None or (isinstance(spec, str) and spec in BUILTIN_TASKS):
+    if name == "tagging" and (spec is None or spec in BUILTIN_TAGGING):
+        task = evaluation.punctuation_task()
+    elif spec is None or (isinstance(spec, str) and spec in BUILTIN_TASKS):
         if name == "tagging":
             raise ValueError(
                 "Invalid value received for the `tagging` evaluation's "
-                f"`task`. Expected a CoNLL file path or a dict of train/dev"
-                f"/test paths. Received: task={spec!r}. There is no "
-                "built-in tagging task."
+                f"`task`. Expected {list(BUILTIN_TAGGING)}, a CoNLL file "
+                f"path or a dict of train/dev/test paths. Received: task="
+                f"{spec!r}."
             )
         task = _builtin_task(BUILTIN_TASKS.get(spec, "book"), corpus)
     elif isinstance(spec, str) and spec.startswith("tfds:"):
@@ -172,7 +178,7 @@ def _call(entry, model, objective, corpus):
 
 
 def evaluate_run(path, recipe, steps, steps_per_checkpoint, log=None,
-                 load_fn=None):
+                 load_fn=None, untrained=False):
     """Run the recipe's evaluations on one run dir; cache in `evals.json`.
 
     Args:
@@ -182,6 +188,10 @@ def evaluate_run(path, recipe, steps, steps_per_checkpoint, log=None,
         log: optional `callable(str)` for progress lines.
         load_fn: `(run_dir, step) -> (model, objective, corpus, config)`,
             default `training.load_run`.
+        untrained: bool, also evaluate the run's initial weights (step 0):
+            the run is its attention mode's untrained reference. Step 0
+            goes through exactly the same loading and evaluation code as
+            every other checkpoint.
 
     Returns:
         The `evals.json` entries dict.
@@ -195,7 +205,8 @@ def evaluate_run(path, recipe, steps, steps_per_checkpoint, log=None,
     for entry in recipe["evaluations"]:
         count = recipe["checkpoints_for_curves"] if entry[
             "along_training"] else 0
-        for step in curve_steps(steps, steps_per_checkpoint, count):
+        evaluated = curve_steps(steps, steps_per_checkpoint, count)
+        for step in [0] * bool(untrained) + evaluated:
             key = f"{entry['label']}@{step}"
             cached = entries.get(key, {})
             if (cached.get("status") in ("ok", "not_applicable")

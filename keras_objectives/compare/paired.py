@@ -75,8 +75,12 @@ def _t_test(mean, sd, n, confidence):
     se = sd / math.sqrt(n)
     half = t_quantile((1.0 + confidence) / 2.0, n - 1) * se
     if se == 0:  # Every seed shows the same difference.
+        # The t-test is undefined (p would be 0 at any n, a false
+        # certainty with 2 seeds of a discrete metric); the exact two-sided
+        # sign test is not: n seeds all agreeing has p = 2 / 2**n.
         t = 0.0 if mean == 0 else math.copysign(math.inf, mean)
-        return se, mean, mean, 1.0 if mean == 0 else 0.0, t
+        p = 1.0 if mean == 0 else min(1.0, 2.0 ** (1 - n))
+        return se, mean, mean, p, t
     t = mean / se
     return (se, mean - half, mean + half,
             min(1.0, 2.0 * t_sf(abs(t), n - 1)), t)
@@ -95,8 +99,10 @@ def paired_comparison(a, b, higher_is_better=True, confidence=0.95):
     Edge cases: with one shared seed (or none) there are no statistics
     (`p_value`, `sd_difference` and the interval are `nan`, `reason` is
     "one seed: no statistics"). When every seed shows exactly the same
-    difference (`sd_difference == 0`), the interval is that difference and
-    `p_value` is 0 if it is non-zero (no seed disagrees), 1 if it is 0.
+    difference (`sd_difference == 0`, common with a discrete metric and few
+    seeds), the t-test is undefined: the interval is that difference and
+    `p_value` is the exact two-sided sign test's, `2 / 2**n` (0.5 with 2
+    seeds, 0.0625 with 5), or 1 if the difference is 0.
 
     Args:
         a, b: dicts `{pretraining_seed: float | list of float}`.

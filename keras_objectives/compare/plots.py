@@ -135,15 +135,39 @@ def scores(tables, arms):
         axis.set_xticks(range(len(names)), names, rotation=20, ha="right")
         axis.set_title(table["label"], fontsize=10)
         axis.set_ylabel(table["primary"])
-        lo = min(np.nanmin(np.array(
-            list(by_arm[a]["values"].values()))) for a in names)
-        hi = max(np.nanmax(np.array(
-            list(by_arm[a]["values"].values()))) for a in names)
+        lines = _reference_lines(axis, table)
+        lo = min([np.nanmin(np.array(
+            list(by_arm[a]["values"].values()))) for a in names] + lines)
+        hi = max([np.nanmax(np.array(
+            list(by_arm[a]["values"].values()))) for a in names] + lines)
         pad = max((hi - lo) * 0.5, abs(hi) * 0.02, 1e-3)
         axis.set_ylim(lo - pad, hi + pad)
         axis.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return _png(fig)
+
+
+_GROUP_STYLE = {"bidirectional": "--", "causal": "-.", "encoder": ":"}
+
+
+def _reference_lines(axis, table):
+    """Draw the untrained references and the majority line; their values."""
+    values = []
+    primary = table["primary"]
+    for group, d in sorted(table.get("untrained", {}).get(primary,
+                                                          {}).items()):
+        axis.axhline(d["mean"], color="#555555", lw=1.2,
+                     ls=_GROUP_STYLE.get(group, "--"),
+                     label=f"untrained ({group})", zorder=1)
+        values.append(d["mean"])
+    majority = table.get("majority", {}).get(primary)
+    if majority is not None:
+        axis.axhline(majority, color="#b45309", lw=1.0, ls=":",
+                     label="majority class", zorder=1)
+        values.append(majority)
+    if values:
+        axis.legend(fontsize=7, loc="best")
+    return values
 
 
 def sample_efficiency(rows, tables, arms):
@@ -207,12 +231,14 @@ def all_figures(analysis, arms):
     figures = [
         ("loss_curves", "Training loss vs compute",
          "Mean over seeds, band = min-max. Each arm minimizes its own "
-         "objective, so losses are not comparable across arms (METHOD.md); "
+         "objective, so losses are not comparable across arms; "
          "read them as progress, never as a ranking.",
          loss_curves(rows, arms)),
         ("scores", "Evaluation scores",
-         "Final checkpoint. Bar = mean over pre-training seeds, error bar "
-         "= SD, dots = seeds.", scores(analysis["evaluations"], arms)),
+         "Final checkpoint. Diamond = mean over pre-training seeds, error "
+         "bar = SD, dots = seeds. Grey lines: the untrained body of each "
+         "attention mode (same seeds, step 0); orange dotted: the "
+         "majority class.", scores(analysis["evaluations"], arms)),
         ("sample_efficiency", "Sample efficiency",
          "Score at checkpoints along training against training FLOPs "
          "(ELECTRA Figure 1 style). Band = min-max over seeds.",

@@ -1,152 +1,264 @@
-"""Published findings (METHOD.md) matched to the arms of a comparison.
+"""The published claims a comparison can test, as data.
 
-Each finding names the objectives (and the objective setting) it is about.
-`match(recipe)` returns the findings that apply to a recipe's arms, with
-the arm pair (or the sweep's arms) to measure the same contrast here. The
-numbers come from far larger models: at small scale expect directions,
-not magnitudes.
+Each `Claim` names its source (paper, table, numbers), the two arm
+`Pattern`s it contrasts (an objective plus conditions on its resolved
+configuration), the use and evaluations that measure it, the expected
+outcome (`greater`, `equivalent` within a margin, or `not_worse` within a
+margin) and the scale it was published at. `keras_objectives.compare.
+claims` matches them to a recipe's arms and judges them. The numbers come
+from models 100-1000x larger than a CPU comparison: expect directions, not
+magnitudes.
 """
 
-import re
+import dataclasses
 
-SCALE_NOTE = ("Published numbers come from models 100-1000x larger; at this "
-              "scale expect directions, not magnitudes.")
+KINDS = ("greater", "equivalent", "not_worse")
+SCALE_NOTE = ("Published numbers come from models 100-1000x larger trained "
+              "100-10000x longer; at CPU scale expect directions, not "
+              "magnitudes.")
 
 
-def objective_name(objective):
-    """The snake-case objective name of an arm's `objective` field.
+@dataclasses.dataclass(frozen=True)
+class Pattern:
+    """An arm a claim is about: an objective and conditions on its config.
 
-    >>> objective_name({"class_name": "MaskedLM", "config": {}})
-    'masked_lm'
+    Args:
+        objective: the registered objective name.
+        where: `{field: condition}` on the objective's resolved config (its
+            constructor defaults updated with the arm's config). A condition
+            is a value (equal), a `(low, high)` tuple (inclusive range;
+            `None` leaves a side open), `("in", v1, v2, ...)` (one of the
+            values) or `("members", n1, n2, ...)` (a mixture whose members
+            are exactly these objectives, in any order).
+        label: how the report names this side of the claim.
     """
-    name = objective if isinstance(objective, str) else (
-        (objective or {}).get("class_name", ""))
-    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
-    name = re.sub(r"(?<=[A-Z])(?=[A-Z][a-z])", "_", name)
-    return {"masked_l_m": "masked_lm", "causal_l_m": "causal_lm",
-            "prefix_l_m": "prefix_lm"}.get(name.lower(), name.lower())
+
+    objective: str
+    where: tuple = ()
+    label: str = ""
+
+    def matches(self, name, config):
+        if name != self.objective:
+            return False
+        return all(_holds(config.get(field), condition)
+                   for field, condition in self.where)
 
 
-def objective_config(objective):
-    return dict((objective or {}).get("config") or {}) if isinstance(
-        objective, dict) else {}
+def _member_name(member):
+    return member if isinstance(member, str) else (member or {}).get(
+        "class_name")
 
 
-FINDINGS = [
-    {
-        "key": "bert_table5",
-        "source": "BERT, Table 5",
-        "published": "MLM beats left-to-right LM: MNLI 83.9 vs 82.1, "
-                     "SQuAD F1 87.9 vs 77.8, SST-2 92.6 vs 92.1.",
-        "pair": ("masked_lm", "causal_lm"),
-        "expected": "a",
-    },
-    {
-        "key": "t5_table4",
-        "source": "T5, Table 4",
-        "published": "BERT-style denoising beats prefix LM: GLUE 82.96 vs "
-                     "80.69, SQuAD 80.65 vs 77.99.",
-        "pair": ("masked_lm", "prefix_lm"),
-        "expected": "a",
-    },
-    {
-        "key": "electra_table1",
-        "source": "ELECTRA, Tables 1 and 5",
-        "published": "At equal FLOPs (1.4e18) ELECTRA-Small 79.9 vs "
-                     "BERT-Small 75.1 GLUE dev; ELECTRA 85.0 vs BERT 82.2, "
-                     "ELECTRA-15% 82.4.",
-        "pair": ("replaced_token_detection", "masked_lm"),
-        "expected": "a",
-        "budget": "flops",
-    },
-    {
-        "key": "bart_table1",
-        "source": "BART, Table 1",
-        "published": "Text infilling 90.8 / 84.0 (SQuAD F1 / MNLI) vs MLM "
-                     "90.0 / 83.5 vs LM 76.7 / 80.1; LM has the best ELI5 "
-                     "perplexity (21.40).",
-        "pair": ("denoising", "causal_lm"),
-        "expected": "a",
-    },
-    {
-        "key": "t5_span",
-        "source": "T5, Tables 4-7",
-        "published": "BERT-style MLM 82.96 vs replace-corrupted-spans "
-                     "(i.i.d.) 83.28 vs span length 3 83.49 GLUE: close.",
-        "pair": ("span_corruption", "masked_lm"),
-        "expected": None,
-    },
-    {
-        "key": "mask_rate",
-        "source": "T5 Table 5; Wettig et al. 2023",
-        "published": "Corruption 10/15/25/50%: GLUE 82.82 / 83.28 / 83.00 / "
-                     "81.27 (T5). The best mask rate grows with size: 15% "
-                     "at 51M, 40% at 354M (Wettig).",
-        "sweep": ("masked_lm", "selection_rate"),
-    },
-    {
-        "key": "span_length",
-        "source": "T5, Table 7",
-        "published": "Mean span length iid/2/3/5/10: GLUE 83.28 / 83.54 / "
-                     "83.49 / 83.40 / 82.85: flat, 10 slightly worse.",
-        "sweep": ("span_corruption", "mean_noise_span_length"),
-    },
-    {
-        "key": "roberta_dynamic",
-        "source": "RoBERTa, Table 1",
-        "published": "Static vs dynamic masking: SQuAD 2.0 78.3 vs 78.7, "
-                     "MNLI 84.3 vs 84.0, SST-2 92.5 vs 92.9: no real "
-                     "difference.",
-        "sweep": ("masked_lm", "dupe_factor"),
-        "expected": None,
-    },
-    {
-        "key": "wettig_801010",
-        "source": "Wettig et al. 2023",
-        "published": "80/10/10 replacement is no better than [MASK]-only.",
-        "sweep": ("masked_lm", "mask_token_rate"),
-        "expected": None,
-    },
-]
+def _holds(value, condition):
+    if isinstance(condition, tuple) and condition and condition[0] == "in":
+        return value in condition[1:]
+    if isinstance(condition, tuple) and condition[:1] == ("members",):
+        return isinstance(value, (list, tuple)) and sorted(
+            map(_member_name, value)) == sorted(condition[1:])
+    if isinstance(condition, tuple) and len(condition) == 2:
+        low, high = condition
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return False
+        return ((low is None or value >= low)
+                and (high is None or value <= high))
+    return value == condition
 
 
-def match(recipe):
-    """Findings that apply to the recipe's arms.
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """One published finding a comparison can test.
 
-    Returns:
-        list of `{**finding, "arms": [arm names]}`; for a pair finding the
-        arms are `[a, b]` in the finding's order.
-
-    Examples:
-
-    >>> recipe = {"arms": [{"name": "mlm", "objective": "masked_lm"},
-    ...                    {"name": "clm", "objective": "causal_lm"}]}
-    >>> [(f["key"], f["arms"]) for f in match(recipe)]
-    [('bert_table5', ['mlm', 'clm'])]
+    Args:
+        key: a short identifier (recipes name claims by it).
+        title: the finding in one line.
+        source: paper and table.
+        published: the published numbers, as text.
+        scale: the model and data scale it was published at.
+        a, b: the two `Pattern`s; `kind` is read as "a <kind> b".
+        kind: `"greater"`, `"equivalent"` or `"not_worse"`.
+        use: `"understanding"`, `"generation"` or `"intrinsic"`.
+        evaluations: recipe evaluation names that measure it, best first.
+        effect: the published difference in the metric's own units where
+            the units carry over (accuracy as a fraction), else `None`.
+        margin: the equivalence / non-inferiority margin (metric units).
+        budget: the axis the published contrast held equal, if any.
     """
-    by_objective = {}
-    for arm in recipe.get("arms", []):
-        by_objective.setdefault(objective_name(arm["objective"]),
-                                []).append(arm)
-    found = []
-    for finding in FINDINGS:
-        if "pair" in finding:
-            a, b = finding["pair"]
-            if by_objective.get(a) and by_objective.get(b):
-                found.append({**finding, "arms": [by_objective[a][0]["name"],
-                                                  by_objective[b][0]["name"]]})
-            continue
-        objective, field = finding["sweep"]
-        arms = by_objective.get(objective, [])
-        values = {repr(_setting(arm, field)) for arm in arms}
-        if len(arms) >= 2 and len(values) >= 2:
-            found.append({**finding, "arms": [a["name"] for a in arms]})
-    return found
+
+    key: str
+    title: str
+    source: str
+    published: str
+    scale: str
+    a: Pattern
+    b: Pattern
+    kind: str = "greater"
+    use: str = "understanding"
+    evaluations: tuple = ("tagging", "linear_probe", "fine_tune")
+    effect: float = None
+    margin: float = None
+    budget: str = None
 
 
-def _setting(arm, field):
-    config = objective_config(arm["objective"])
-    for dotted, value in (arm.get("overrides") or {}).items():
-        if dotted == f"objective.config.{field}":
-            config[field] = value
-    return config.get(field)
+_MLM15 = Pattern("masked_lm", (("selection_rate", (0.1, 0.2)),
+                               ("whole_word", False)),
+                 "masked LM, 10-20% masking")
+_CLM = Pattern("causal_lm", (), "causal LM")
+_TOKEN_LEVEL = ("tagging", "linear_probe", "fine_tune")
+
+CLAIMS = (
+    Claim(
+        key="sentence_corruption",
+        title="Sentence-level-only corruption is far worse than token "
+              "masking",
+        source="BART (Lewis et al. 2020), Table 1; T5 (Raffel et al. 2020),"
+               " Table 4 (deshuffling)",
+        published="SQuAD F1 / MNLI: masked LM 90.0 / 83.5, sentence "
+                  "shuffling 85.4 / 81.5, document rotation 77.2 / 75.3. "
+                  "T5 GLUE: BERT-style 82.96, deshuffling 73.17.",
+        scale="BART-base size (6+6 layers x 768), 1M steps on books and "
+              "Wikipedia",
+        a=_MLM15,
+        b=Pattern("denoising", (("infill_rate", 0.0), ("mask_rate", 0.0),
+                                ("delete_rate", 0.0)),
+                  "BART sentence permutation / rotation only"),
+        effect=0.02,
+    ),
+    Claim(
+        key="bidirectional_understanding",
+        title="Bidirectional masked LM beats causal LM on understanding, "
+              "most on token-level tasks that need right context",
+        source="BERT (Devlin et al. 2019), Table 5; BART, Table 1",
+        published="MLM vs left-to-right: SQuAD F1 87.9 vs 77.8, MNLI 83.9 "
+                  "vs 82.1, SST-2 92.6 vs 92.1 (BERT); SQuAD 90.0 vs 76.7 "
+                  "(BART).",
+        scale="BERT-base (12 x 768, 110M parameters), 1M steps x 256 x "
+              "512 tokens",
+        a=_MLM15,
+        b=_CLM,
+        evaluations=_TOKEN_LEVEL,
+        effect=0.018,
+    ),
+    Claim(
+        key="causal_likelihood",
+        title="Causal LM gives the best held-out next-token likelihood",
+        source="BART, Table 1 (ELI5, XSum, ConvAI2, CNN/DM perplexity)",
+        published="The left-to-right LM has the best ELI5 perplexity "
+                  "(21.40) of all objectives; masked and permuted LMs lag "
+                  "on generation.",
+        scale="BART-base size, 1M steps",
+        a=_CLM,
+        b=Pattern("prefix_lm", (), "prefix LM"),
+        use="generation",
+        evaluations=("held_out_lm",),
+    ),
+    Claim(
+        key="electra_vs_mlm",
+        title="ELECTRA beats masked LM at equal training FLOPs",
+        source="ELECTRA (Clark et al. 2020), Table 1 and Figure 1",
+        published="GLUE dev: ELECTRA-Small 79.9 vs BERT-Small 75.1 at "
+                  "equal FLOPs (1.4e18, generator included).",
+        scale="ELECTRA-Small (12 x 256, 14M parameters), 1M steps x 128 x "
+              "128 tokens",
+        a=Pattern("replaced_token_detection",
+                  (("disc_loss_on", "all"), ("replace_mlm", False),
+                   ("selection_rate", (0.1, 0.2))), "ELECTRA"),
+        b=_MLM15,
+        effect=0.048,
+        budget="flops",
+    ),
+    Claim(
+        key="electra_all_tokens",
+        title="ELECTRA's gain comes from the loss on all tokens: "
+              "ELECTRA-15% falls back toward masked LM",
+        source="ELECTRA, Table 5",
+        published="GLUE dev: ELECTRA 85.0, ELECTRA-15% 82.4, BERT 82.2.",
+        scale="ELECTRA-Base size, 1M steps",
+        a=Pattern("replaced_token_detection",
+                  (("disc_loss_on", "all"), ("replace_mlm", False)),
+                  "ELECTRA"),
+        b=Pattern("replaced_token_detection",
+                  (("disc_loss_on", "masked"),), "ELECTRA-15%"),
+        effect=0.026,
+    ),
+    Claim(
+        key="mask_rate_flat",
+        title="The masked-LM curve is flat from 15% to 40% masking",
+        source="Wettig et al. 2023, Figure 2; T5, Table 5",
+        published="T5 GLUE at 15/25/50% corruption: 83.28 / 83.00 / 81.27; "
+                  "Wettig: 40% matches or beats 15% at 354M parameters.",
+        scale="Wettig: 124M-354M parameters; T5-base",
+        a=Pattern("masked_lm", (("selection_rate", (0.3, 0.45)),),
+                  "masked LM, 30-45% masking"),
+        b=_MLM15,
+        kind="not_worse",
+        margin=0.01,
+    ),
+    Claim(
+        key="mask_rate_high",
+        title="Masking 60-80% of tokens hurts",
+        source="Wettig et al. 2023, Figure 2 and Table 2",
+        published="Downstream scores fall once the mask rate passes about "
+                  "60%; at 80% masking over 95% of fine-tuning performance "
+                  "remains but below the 15-40% range.",
+        scale="124M-354M parameters",
+        a=_MLM15,
+        b=Pattern("masked_lm", (("selection_rate", (0.6, None)),),
+                  "masked LM, >= 60% masking"),
+    ),
+    Claim(
+        key="span_masking",
+        title="Span masking (mean span about 3) is at least as good as "
+              "i.i.d. token masking",
+        source="SpanBERT (Joshi et al. 2020), Table 6; T5, Table 7",
+        published="T5 GLUE: i.i.d. 83.28, mean span 3: 83.49; SpanBERT: "
+                  "geometric spans beat random tokens on SQuAD and "
+                  "coreference.",
+        scale="T5-base; SpanBERT-large",
+        a=Pattern("span_masking", (), "span masking (SpanBERT)"),
+        b=_MLM15,
+        kind="not_worse",
+        margin=0.01,
+    ),
+    Claim(
+        key="mask_replacement",
+        title="80/10/10 replacement is no better than [MASK]-only",
+        source="Wettig et al. 2023, Table 3",
+        published="80/10/10 and 100% [MASK] are within noise on GLUE and "
+                  "SQuAD.",
+        scale="Wettig: 124M parameters",
+        a=Pattern("masked_lm", (("mask_token_rate", (0.7, 0.9)),
+                                ("random_token_rate", (0.05, 0.15))),
+                  "80/10/10"),
+        b=Pattern("masked_lm", (("mask_token_rate", 1.0),),
+                  "[MASK]-only"),
+        kind="equivalent",
+        margin=0.01,
+    ),
+    Claim(
+        key="static_dynamic",
+        title="Static and dynamic masking perform alike",
+        source="RoBERTa (Liu et al. 2019), Table 1",
+        published="Static vs dynamic: SQuAD 2.0 78.3 vs 78.7, MNLI 84.3 "
+                  "vs 84.0, SST-2 92.5 vs 92.9.",
+        scale="BERT-base, 1M steps",
+        a=Pattern("masked_lm", (("dupe_factor", None),), "dynamic"),
+        b=Pattern("masked_lm", (("dupe_factor", (1, None)),), "static"),
+        kind="equivalent",
+        margin=0.01,
+    ),
+    Claim(
+        key="hybrid_share",
+        title="A masked LM with a small causal share is not worse than "
+              "pure masked LM",
+        source="GPT-BERT (Charpentier & Samuel 2024)",
+        published="On BabyLM, a 1:15 causal-to-masked hybrid outperforms "
+                  "masked-only and causal-only models.",
+        scale="BabyLM: 10M-100M words, 30M-120M parameters",
+        a=Pattern("mixture", (("members", ("members", "causal_lm",
+                                            "masked_lm")),),
+                  "hybrid CLM + MLM mixture"),
+        b=_MLM15,
+        kind="not_worse",
+        margin=0.01,
+    ),
+)

@@ -5,7 +5,7 @@ A comparison recipe is a Python file whose `get_config(arg=None)` returns:
 | field | meaning |
 |---|---|
 | `name` | the comparison's name (report title) |
-| `seeds` | pre-training seeds, at least 2 (docs/methodology.md asks for 3) |
+| `seeds` | pre-training seeds (3 or more for a finding, docs/methodology.md; 1 runs, with no statistics) |
 | `budget` | exactly one of `{"flops": x}`, `{"tokens": x}`, `{"steps": x}` |
 | `base` | a run config (`config.base_config()`) every arm shares |
 | `arms` | `[{"name", "objective", "overrides": {dotted: value}}]` |
@@ -15,6 +15,9 @@ A comparison recipe is a Python file whose `get_config(arg=None)` returns:
 | `expected_null` | `[{"arms": [a, b], "margin": m, "metric": ...}]` |
 | `log_intervals` | metrics rows / checkpoints per run (default 10) |
 | `warmup_fraction` | warmup as a share of each arm's steps (default 0.1) |
+| `controls` | `{"untrained": bool, "no_context": bool}` (default both on) |
+| `power` | `{"effect": x}` or `{"effect": {label: x}}`: report the seeds needed to detect x |
+| `claims` | claim keys (`compare.published`) the recipe exists to test: checked before training |
 
 Each arm's attention mode is its objective's (`masked_lm` bidirectional,
 `causal_lm` causal, `prefix_lm` prefix...); the report lists the pairing.
@@ -46,6 +49,9 @@ DEFAULTS = {
     "log_intervals": 10,
     "warmup_fraction": 0.1,
     "description": "",
+    "controls": {"untrained": True, "no_context": True},
+    "power": {},
+    "claims": [],
 }
 KNOWN = ("name", "seeds", "budget", "base", "arms", "evaluations",
          *DEFAULTS)
@@ -128,6 +134,8 @@ def normalize_evaluation(entry, index):
     entry = copy.deepcopy(entry)
     use, metric, along = EVALUATIONS[entry["name"]]
     task = entry.get("task")
+    if entry["name"] == "tagging" and task in (None, "punctuation"):
+        metric = "dev_tag_f1"  # The built-in punctuation task.
     entry.setdefault("label", entry["name"] + (f"-{task}" if isinstance(
         task, str) and "/" not in task else ""))
     entry.setdefault("metric", metric)
@@ -207,7 +215,47 @@ def validate_recipe(recipe):
         raise _error("warmup_fraction", fraction, "a float in [0, 1)")
     _check_held_fixed(out)
     _check_expected_null(out, names)
+    out["controls"] = _check_controls(out["controls"])
+    if not out["controls"]["no_context"]:
+        for entry in out["evaluations"]:
+            if entry["name"] in ("linear_probe", "tagging"):
+                entry.setdefault("controls", False)
+    _check_power(out["power"], labels)
+    from keras_objectives.compare.claims import check_named_claims
+
+    check_named_claims(out)
     return out
+
+
+def _check_controls(controls):
+    if isinstance(controls, bool):
+        return {"untrained": controls, "no_context": controls}
+    if not isinstance(controls, dict) or set(controls) - {"untrained",
+                                                          "no_context"}:
+        raise _error("controls", controls, "True, False or a dict with the "
+                     "bools `untrained` and `no_context`")
+    return {"untrained": bool(controls.get("untrained", True)),
+            "no_context": bool(controls.get("no_context", True))}
+
+
+def _check_power(power, labels):
+    if not isinstance(power, dict) or set(power) - {"effect"}:
+        raise _error("power", power, "{} or {'effect': x} (one effect for "
+                     "every evaluation, or {label: x})")
+    effect = power.get("effect")
+    effects = effect if isinstance(effect, dict) else (
+        {} if effect is None else {"*": effect})
+    for label, value in effects.items():
+        if label != "*" and label not in labels:
+            raise _error(f"power.effect.{label}", value, f"a label of "
+                         f"the recipe's evaluations {labels}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not value > 0:
+            raise _error("power.effect" + ("" if label == "*" else
+                                           f".{label}"), value,
+                         "a positive number: the smallest difference worth "
+                         "detecting, in the metric's units",
+                         "For example 0.02 for two points of accuracy")
 
 
 # Field -> (accepted types, what to say).
@@ -235,10 +283,11 @@ def _check_seeds(seeds):
     if (not isinstance(seeds, (list, tuple))
             or not all(isinstance(s, int) and not isinstance(s, bool)
                        and s >= 0 for s in seeds)
-            or len(set(seeds)) < 2 or len(set(seeds)) != len(seeds)):
-        raise _error("seeds", seeds, "at least 2 distinct integers >= 0",
+            or not seeds or len(set(seeds)) != len(seeds)):
+        raise _error("seeds", seeds, "a list of distinct integers >= 0",
                      "Differences between objectives are only meaningful "
-                     "against seed noise: use e.g. [0, 1, 2]")
+                     "against seed noise: use e.g. [0, 1, 2]; one seed "
+                     "runs, with no statistics")
     return list(seeds)
 
 
@@ -273,6 +322,10 @@ def arm_run_config(recipe, arm, seed, steps=None, steps_per_checkpoint=None):
         config = config_lib.override(config, dotted, value, parse=False)
     config["seed"] = seed
     t = config["training"]
+    controls = recipe.get("controls", True)
+    if controls if isinstance(controls, bool) else controls.get(
+            "untrained", True):
+        t["save_initial_weights"] = True  # The untrained reference.
     if steps is not None:
         t["steps"] = int(steps)
         t["steps_per_checkpoint"] = int(steps_per_checkpoint or steps)
@@ -331,8 +384,8 @@ def comparison_args(arg, **extra):
                                   budget=None, **extra)
     seeds, budget = args["seeds"], args["budget"]
     if seeds is not None and (isinstance(seeds, bool) or not isinstance(
-            seeds, int) or seeds < 2):
-        raise _error("seeds", seeds, "an integer >= 2 (the number of "
+            seeds, int) or seeds < 1):
+        raise _error("seeds", seeds, "an integer >= 1 (the number of "
                      "pre-training seeds)", "For example `:seeds=5`")
     if budget is not None and (not is_finite_number(budget) or budget <= 0):
         raise _error("budget", budget, "a positive number (the amount on "

@@ -9,22 +9,34 @@ a bootstrap CI, failed runs, published-vs-measured notes and the figures
 It never trains or evaluates: `keras-objectives report D` only reads.
 """
 
-import base64
 import datetime
-import html
 import math
 import os
 
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.compare import analysis as analysis_lib
+from keras_objectives.compare import claims as claims_lib
 from keras_objectives.compare import plots as plots_lib
 from keras_objectives.compare import results as results_lib
+from keras_objectives.compare.render import render_html
+from keras_objectives.compare.render import render_markdown
 from keras_objectives.utils import atomic_write_text
 
-WIN_RULE = ("A difference is called a win only when the mean paired "
-            "difference exceeds 2× the pooled SD over pre-training seeds AND "
-            "its sign holds in most seeds; otherwise it is reported as no "
-            "detectable difference.")
+WIN_RULE = ("Every test is paired over pre-training seeds (the unit of "
+            "replication; probe seeds are averaged inside each): a two-sided "
+            "paired t-test on the mean difference, Holm-corrected across all "
+            "the tests of this report (claims form a second family). A "
+            "difference is a win only when the corrected p < 0.05 and its "
+            "sign holds in most seeds; intervals are 95% t-intervals of the "
+            "mean paired difference. See docs/methodology.md.")
+CONTROLS = ("Controls: **untrained** rows are the same body with the same "
+            "seeds at step 0, read with the same attention (one reference "
+            "per attention mode: causal arms are judged against the "
+            "untrained causal body); **gain** is an arm's paired difference "
+            "from its own reference; **no context** is the same probe on "
+            "the body's bare token embeddings (no Transformer layer), which "
+            "separates learned context from learned word identity; the "
+            "**majority** row predicts the most frequent training label.")
 
 
 def fmt(value, digits=4):
@@ -124,47 +136,85 @@ def _setup_blocks(recipe, arms):
     return blocks
 
 
+def _gain(table, arm):
+    test = next((t for t in table.get("tests", [])
+                 if t["kind"] == "untrained" and t["a"] == arm), None)
+    if not test:
+        return "–"
+    if test["n"] < 2:
+        return f"{test['mean_difference']:+.4f} (one seed)"
+    mark = " ✓" if test.get("verdict") == "a" else ""
+    return (f"{test['mean_difference']:+.4f} [{test['ci_low']:+.4f}, "
+            f"{test['ci_high']:+.4f}]{mark}")
+
+
+def _table_rows(table, arms):
+    primary = table["primary"]
+    others = sorted(m for m in table["metrics"] if m != primary)
+    no_context = table["no_context"].get(primary, {})
+    rows = []
+    for name in arms:
+        d = table["metrics"].get(primary, {}).get(name)
+        row = [name, f"{_mean_sd(d)} {_ci(d)} (n={d['n']})" if d else "–",
+               _gain(table, name), _mean_sd(no_context.get(name))]
+        row += [_mean_sd(table["metrics"][m].get(name)) for m in others]
+        row.append(table["notes"].get(name) or (
+            "" if d or any(name in table["metrics"][m] for m in others)
+            else "no results"))
+        rows.append(row)
+    for group, d in sorted(table["untrained"].get(primary, {}).items()):
+        rows.append([f"untrained ({group})", f"{_mean_sd(d)} {_ci(d)}",
+                     "reference", "–", *["–"] * len(others), "control"])
+    if primary in table["majority"]:
+        rows.append(["majority class", fmt(table["majority"][primary]),
+                     "–", "–", *["–"] * len(others), "control"])
+    header = ["arm", f"{primary} (primary)", "gain over untrained [95% CI]",
+              "no context", *others, "note"]
+    return header, rows
+
+
+def _power_text(power):
+    if power.get("mde") is None:
+        why = ("one seed" if power["seeds"] == 1 else
+               "no paired results" if not power["seeds"] else
+               "no spread between seeds")
+        return (f"Power: {why}, so no minimum detectable effect can be "
+                "estimated; run at least 3 pre-training seeds.")
+    text = (f"Power: with {power['seeds']} seeds and a paired SD of "
+            f"{power['sd_difference']:.3g}, the minimum detectable effect "
+            f"(80% power, Holm worst case over {power['family_size']} "
+            f"tests) is **{power['mde']:.3g}**.")
+    if power.get("effect"):
+        needed = power.get("seeds_needed")
+        text += (f" An effect of {power['effect']:.3g} would need "
+                 + (f"{needed} seeds." if needed else "over 1000 seeds."))
+    return text
+
+
 def _evaluation_blocks(result):
     blocks = [("h2", "Results"), ("p", "Final checkpoint. mean ± SD over "
                "pre-training seeds, 95% percentile bootstrap CI of the mean "
-               "in brackets, n = seeds. " + WIN_RULE)]
+               "in brackets; ✓ marks a significant gain. " + CONTROLS)]
     arms = result["arms"]
     blocks.append(("h3", "Pre-training held-out loss"))
     blocks.append(("p", "Each arm's loss on its own objective: not "
-                   "comparable across objectives (METHOD.md); shown for "
-                   "sanity, never used to rank."))
+                   "comparable across objectives (docs/methodology.md); "
+                   "shown for sanity, never used to rank."))
     blocks.append(("table", ["arm", "held-out loss", "CI", "n"], [
         [a["arm"], _mean_sd(a["held_out_loss"]), _ci(a["held_out_loss"]),
          str(a["held_out_loss"]["n"])] for a in arms]))
+    names = [a["arm"] for a in arms]
     for table in result["evaluations"]:
         blocks.append(("h3", f"{table['label']} ({table['use']})"))
-        metrics = sorted(table["metrics"], key=lambda m: m != table[
-            "primary"])
-        rows = []
-        for a in arms:
-            name = a["arm"]
-            row = [name]
-            for metric in metrics:
-                d = table["metrics"][metric].get(name)
-                row.append(f"{_mean_sd(d)} {_ci(d)} (n={d['n']})" if d
-                           else "–")
-            if table["notes"].get(name):
-                row.append(table["notes"][name])
-            elif not any(name in table["metrics"][m] for m in metrics):
-                row.append("no results")
-            else:
-                row.append("")
-            rows.append(row)
-        if metrics:
-            blocks.append(("table", ["arm", *[
-                f"{m} (primary)" if m == table["primary"] else m
-                for m in metrics], "note"], rows))
+        if table["metrics"]:
+            blocks.append(("table", *_table_rows(table, names)))
         else:
             blocks.append(("p", "No results for this evaluation."))
             if table["notes"]:
                 blocks.append(("ul", [f"{arm}: {note}" for arm, note in
                                       table["notes"].items()]))
         blocks.append(("p", "Verdict: " + table["verdict"]["text"]))
+        blocks.append(("p", _power_text(table["power"])))
     if result["equivalence"]:
         blocks.append(("h3", "Expected null results (equivalence, TOST)"))
         blocks.append(("table", ["pair", "evaluation", "metric", "90% CI",
@@ -174,6 +224,37 @@ def _evaluation_blocks(result):
              "yes" if e["equivalent"] else "not shown"]
             for e in result["equivalence"]]))
     return blocks
+
+
+def claims_blocks(result):
+    """The claims table: every published claim the arms can test."""
+    from keras_objectives.compare import findings
+
+    rows = result.get("claims") or []
+    blocks = [("h2", "Published claims, checked here")]
+    if not rows:
+        return blocks + [("p", "No registered claim matches two arms of "
+                          "this comparison (see docs/methodology.md for "
+                          "the claims and the arms each needs).")]
+    table = []
+    for row in rows:
+        claim, test = row["claim"], row["test"]
+        measured = ("–" if test["n"] < 1 else
+                    f"{test['mean_difference']:+.4f}" + (
+                        f" [{test['ci_low']:+.4f}, {test['ci_high']:+.4f}]"
+                        if test["n"] >= 2 else ""))
+        table.append([
+            claim.title, f"{row['a']} vs {row['b']}",
+            f"{row['evaluation']} ({row['metric']})", measured,
+            f"**{findings.claim_summary(row)}**",
+            f"{claim.source}: {claim.published}", claim.scale])
+    return blocks + [
+        ("p", "Measured = mean paired difference (first arm minus second, "
+              "oriented so that positive favours the first arm) with its "
+              "95% t-interval; Holm-corrected across the claims. "
+              + claims_lib.SCALE_NOTE),
+        ("table", ["claim", "arms", "evaluation", "measured", "outcome",
+                   "published", "published at"], table)]
 
 
 def build_blocks(collection, result, figures):
@@ -195,6 +276,7 @@ def build_blocks(collection, result, figures):
                                                 "in the recipe"]
         items += [f"**{use}**: {line}" for line in lines]
     blocks += [("ul", items), ("p", WIN_RULE)]
+    blocks += claims_blocks(result)
     if failed:
         blocks += [("h2", "Failed runs"), ("table", [
             "arm", "seed", "status", "reason"], [
@@ -209,12 +291,6 @@ def build_blocks(collection, result, figures):
         blocks += [("h2", "Warnings"), ("ul", collection["warnings"])]
     blocks += _setup_blocks(collection["recipe"], result["arms"])
     blocks += _evaluation_blocks(result)
-    if result["published"]:
-        blocks.append(("h2", "Published vs measured"))
-        blocks.append(("ul", [
-            f"**{n['source']}**. Published: {n['published']} Measured here: "
-            + "; ".join(n["measured"]) + "." + n["caveat"]
-            for n in result["published"]]))
     if figures:
         blocks.append(("h2", "Figures"))
         blocks += [("figure", *f) for f in figures]
@@ -226,92 +302,6 @@ def build_blocks(collection, result, figures):
                "`results.json`. Rebuild this report without training: "
                "`keras-objectives report DIR`.")]
     return blocks
-
-
-def _md_inline(text):
-    return str(text).replace("|", "\\|")
-
-
-def render_markdown(blocks):
-    out = []
-    for block in blocks:
-        kind = block[0]
-        if kind in ("h1", "h2", "h3"):
-            out.append("#" * int(kind[1]) + " " + block[1])
-        elif kind == "p":
-            out.append(block[1])
-        elif kind == "ul":
-            out.append("\n".join(f"- {item}" for item in block[1]))
-        elif kind == "table":
-            header, rows = block[1], block[2]
-            lines = ["| " + " | ".join(map(_md_inline, header)) + " |",
-                     "|" + "---|" * len(header)]
-            lines += ["| " + " | ".join(map(_md_inline, r)) + " |"
-                      for r in rows]
-            out.append("\n".join(lines))
-        elif kind == "figure":
-            _, stem, title, caption, _ = block
-            out.append(f"![{title}](plots/{stem}.png)\n\n*{caption}*")
-    return "\n\n".join(out) + "\n"
-
-
-def _html_inline(text):
-    import re
-
-    text = html.escape(str(text))
-    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
-
-
-CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;
-max-width:1180px;margin:2em auto;padding:0 1.2em;color:#1d2330;
-line-height:1.5}
-h1{border-bottom:3px solid #2b6cb0;padding-bottom:.3em}
-h2{margin-top:1.8em;border-bottom:1px solid #d5dbe5;padding-bottom:.2em}
-table{border-collapse:collapse;margin:1em 0;font-size:.88em;width:auto}
-th,td{border:1px solid #d5dbe5;padding:.35em .6em;text-align:left;
-vertical-align:top}
-th{background:#eef3fa}tr:nth-child(even) td{background:#f8fafc}
-code{background:#f1f3f6;padding:0 .25em;border-radius:3px}
-figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #e2e8f0}
-figcaption{color:#4a5568;font-size:.9em}
-td:first-child{font-weight:600}
-"""
-
-
-def render_html(blocks):
-    title = next((b[1] for b in blocks if b[0] == "h1"), "Comparison")
-    out = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
-           f"{html.escape(title)}</title><style>{CSS}</style></head><body>"]
-    for block in blocks:
-        kind = block[0]
-        if kind in ("h1", "h2", "h3"):
-            out.append(f"<{kind}>{_html_inline(block[1])}</{kind}>")
-        elif kind == "p":
-            out.append(f"<p>{_html_inline(block[1])}</p>")
-        elif kind == "ul":
-            out.append("<ul>" + "".join(f"<li>{_html_inline(i)}</li>"
-                                        for i in block[1]) + "</ul>")
-        elif kind == "table":
-            head = "".join(f"<th>{_html_inline(h)}</th>" for h in block[1])
-            body = "".join(
-                "<tr>" + "".join(
-                    f"<td{' class=failed' if 'FAILED' in str(c) else ''}>"
-                    f"{_html_inline(c)}</td>" for c in row) + "</tr>"
-                for row in block[2])
-            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}"
-                       "</tbody></table>")
-        elif kind == "figure":
-            _, stem, title_, caption, png = block
-            data = base64.b64encode(png).decode("ascii")
-            out.append(f"<figure><h3>{html.escape(title_)}</h3><img alt="
-                       f"'{html.escape(title_)}' src='data:image/png;base64,"
-                       f"{data}'><figcaption>{html.escape(caption)}"
-                       "</figcaption></figure>")
-    out.append("</body></html>")
-    return "\n".join(out).replace(
-        "</style>", "td.failed{color:#b91c1c;font-weight:700}</style>", 1)
 
 
 @keras_objectives_export("keras_objectives.compare.write_report")

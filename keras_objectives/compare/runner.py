@@ -124,6 +124,13 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
     _log_plan(recipe, plan, log)
 
     grid = [(arm, seed) for seed in recipe["seeds"] for arm in recipe["arms"]]
+    # Each attention mode's first arm also evaluates its step-0 weights:
+    # the untrained reference, through the same code as every checkpoint.
+    references = set()
+    if recipe["controls"]["untrained"]:
+        from keras_objectives.compare.findings import references as refs
+
+        references = set(refs(recipe, plan)[0].values())
     # Seconds per planned FLOP of the runs trained (and evaluated) in this
     # session: the ETA of the rest of the grid.
     spent_seconds, spent_flops = 0.0, 0.0
@@ -146,7 +153,8 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
             status = _train_one(recipe, arm, seed, p, path, train_fn, tag,
                                 log)
         if status == "completed" and evaluate and recipe["evaluations"]:
-            _evaluate_one(path, recipe, p, tag, log)
+            _evaluate_one(path, recipe, p, tag, log,
+                          untrained=name in references)
         if trained and status in ("completed", "diverged"):
             spent_seconds += time.perf_counter() - started
             spent_flops += p["flops"]
@@ -173,11 +181,11 @@ def _log_plan(recipe, plan, log):
             "loss-bearing positions")
 
 
-def _evaluate_one(path, recipe, plan, tag, log):
+def _evaluate_one(path, recipe, plan, tag, log, untrained=False):
     try:
         evaluate_lib.evaluate_run(
             path, recipe, plan["steps"], plan["steps_per_checkpoint"],
-            log=lambda line: log(f"{tag}: {line}"))
+            log=lambda line: log(f"{tag}: {line}"), untrained=untrained)
     except Exception as e:  # e.g. an unreadable evals.json
         log(f"{tag}: evaluation FAILED ({type(e).__name__}: {e}); "
             "continuing")

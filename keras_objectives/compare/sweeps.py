@@ -1,4 +1,6 @@
-"""One-line helpers that build the arms of the experiments in METHOD.md.
+"""One-line helpers that build the arms of the standard experiments.
+
+The experiments are those of docs/methodology.md.
 
 Each helper returns a list of arms (`{"name", "objective", "overrides"}`)
 for a comparison recipe's `arms`. Fields under `objective.config.` go into

@@ -35,8 +35,11 @@ from keras_objectives.evaluation.pseudo_likelihood import (
 from keras_objectives.evaluation.pseudo_likelihood import (
     reconstruction_pseudo_log_likelihood,
 )
+from keras_objectives.evaluation.punctuation import punctuation_task
+from keras_objectives.evaluation.punctuation import tag_words
 from keras_objectives.evaluation.tagging import encode_words
 from keras_objectives.evaluation.tagging import evaluate_tagging
+from keras_objectives.evaluation.tagging import tag_f1
 from keras_objectives.evaluation.task import ClassificationTask
 from keras_objectives.evaluation.task import TaggingTask
 from keras_objectives.evaluation.tasks import load_classification
@@ -72,7 +75,10 @@ __all__ = [
     "make_minimal_pairs",
     "masked_pseudo_log_likelihood",
     "reconstruction_pseudo_log_likelihood",
+    "punctuation_task",
     "split_book_tail",
+    "tag_words",
     "summarize_seeds",
+    "tag_f1",
     "token_log_probs",
 ]

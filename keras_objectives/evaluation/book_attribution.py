@@ -186,16 +186,28 @@ def book_attribution_task(passages=None, corpus=None, label="book",
     splits = {"train": [], "dev": [], "test": []}
     for book, texts in by_book.items():
         name = book if label == "book" else _author(book)
-        n = len(texts)
-        if n < 3:
-            raise invalid("passages", f"{n} passages of {book!r}",
-                          "at least 3 passages per book (train, dev, test)")
-        a = min(max(1, round(n * split_fractions[0])), n - 2)
-        b = min(max(a + 1, round(n * sum(split_fractions[:2]))), n - 1)
-        for split, chunk in (("train", texts[:a]), ("dev", texts[a:b]),
-                             ("test", texts[b:])):
+        for split, chunk in split_in_order(texts, split_fractions, book,
+                                           "passages").items():
             splits[split].extend((name, t) for t in chunk)
     return make_classification_task(
         f"{label}_attribution", splits["train"], splits["dev"],
         splits["test"],
     )
+
+
+def split_in_order(items, split_fractions, book, argument):
+    """`{"train", "dev", "test"}` slices of one book's items, in order.
+
+    Each split gets at least one item, so a book needs three.
+
+    >>> parts = split_in_order(list("abcdefghij"), (0.6, 0.2, 0.2), "b", "x")
+    >>> parts["train"], parts["dev"], parts["test"]
+    (['a', 'b', 'c', 'd', 'e', 'f'], ['g', 'h'], ['i', 'j'])
+    """
+    n = len(items)
+    if n < 3:
+        raise invalid(argument, f"{n} passages of {book!r}",
+                      "at least 3 passages per book (train, dev, test)")
+    a = min(max(1, round(n * split_fractions[0])), n - 2)
+    b = min(max(a + 1, round(n * sum(split_fractions[:2]))), n - 1)
+    return {"train": items[:a], "dev": items[a:b], "test": items[b:]}

@@ -263,6 +263,30 @@ def backbone_states(model, objective, token_ids, padding_mask,
         start += count
 
 
+def token_embeddings(model):
+    """The backbone's input token-embedding matrix, `[vocabulary, d]`.
+
+    The no-context control reads these rows in place of the body's
+    output: what the embeddings alone know about each token, with no
+    Transformer layer and no position.
+    """
+    backbone = getattr(model, "backbone", model)
+    layer = getattr(backbone, "token_embedding", None)
+    if layer is None:
+        raise invalid("model", type(backbone).__name__, "a backbone with a "
+                      "`token_embedding` layer (TransformerBody or a "
+                      "keras-hub Backbone)")
+    return keras.ops.convert_to_numpy(layer.embeddings).astype(np.float32)
+
+
+def mean_pooled_embeddings(model, token_ids, padding_mask):
+    """The no-context features: mean token embedding over real tokens."""
+    table = token_embeddings(model)
+    mask = np.asarray(padding_mask).astype(np.float32)[:, :, None]
+    vectors = table[np.asarray(token_ids)]
+    return (vectors * mask).sum(1) / np.maximum(mask.sum(1), 1.0)
+
+
 def mean_pooled_features(model, objective, token_ids, padding_mask,
                          batch_size=32):
     """Mean over real tokens of the backbone sequence output, `[N, d]`."""

@@ -47,12 +47,18 @@ def split_metrics(y_true, y_pred, prefix):
 @keras_objectives_export(
     "keras_objectives.evaluation.classification_features")
 def classification_features(model, objective, corpus, task,
-                            sequence_length=None, batch_size=32):
+                            sequence_length=None, batch_size=32,
+                            no_context=False):
     """Mean-pooled frozen features of every split of a task.
+
+    Args:
+        no_context: bool, also return the no-context control's features:
+            the mean of the bare token embeddings (no Transformer layer).
 
     Returns:
         `(features, truncated)`: a dict from split name to
-        `(float32 [N, hidden_dim], int labels [N])`, and the number of
+        `(float32 [N, hidden_dim], int labels [N])` (with a third array,
+        the no-context features, when `no_context`), and the number of
         texts cut to `sequence_length`.
     """
     length = common.check_sequence_length(sequence_length, model, objective)
@@ -65,14 +71,30 @@ def classification_features(model, objective, corpus, task,
                                         padding_mask, batch_size),
             np.asarray(labels),
         )
+        if no_context:
+            features[split] += (common.mean_pooled_embeddings(
+                model, token_ids, padding_mask),)
     return features, truncated
+
+
+def majority_metrics(task, features):
+    """The majority-class line: the train split's most frequent label."""
+    labels = np.asarray(features["train"][1])
+    majority = int(np.bincount(labels, minlength=task.num_classes).argmax())
+    out = {}
+    for split in ("dev", "test"):
+        if split in features:
+            y = features[split][1]
+            out.update(split_metrics(y, np.full_like(y, majority),
+                                     f"majority_{split}"))
+    return out
 
 
 @keras_objectives_export("keras_objectives.evaluation.evaluate_linear_probe")
 def evaluate_linear_probe(model, objective, corpus, task, seed=0,
                           sequence_length=None, l2=1e-3,
                           max_iterations=500, train_fraction=1.0,
-                          batch_size=32, features=None):
+                          batch_size=32, features=None, controls=True):
     """Dev (and test) accuracy and macro-F1 of a linear probe.
 
     Args:
@@ -89,9 +111,13 @@ def evaluate_linear_probe(model, objective, corpus, task, seed=0,
         train_fraction: float in (0, 1], the share of train used per seed.
         batch_size: int, for feature extraction.
         features: optional output of `classification_features` to reuse.
+        controls: bool, also fit the same probe on the no-context control
+            (mean-pooled bare token embeddings: what word identity alone
+            gives) and report the majority-class line.
 
     Returns:
-        A dict with `dev_accuracy`, `dev_macro_f1` (and `test_*`), their
+        A dict with `dev_accuracy`, `dev_macro_f1` (and `test_*`), with
+        `no_context_` and `majority_` versions when `controls`, their
         `_sd`, `per_seed`, `seeds`, `train_examples`, `feature_dim`,
         `feature_attention`, `truncated` and `task`.
     """
@@ -104,8 +130,11 @@ def evaluate_linear_probe(model, objective, corpus, task, seed=0,
     truncated = None
     if features is None:
         features, truncated = classification_features(
-            model, objective, corpus, task, sequence_length, batch_size)
-    x_train, y_train = features["train"]
+            model, objective, corpus, task, sequence_length, batch_size,
+            no_context=controls)
+    x_train, y_train = features["train"][:2]
+    kinds = {"": 0, "no_context_": 2} if controls and len(
+        features["train"]) > 2 else {"": 0}
     runs = []
     for s in seeds:
         index = np.arange(len(y_train))
@@ -113,15 +142,20 @@ def evaluate_linear_probe(model, objective, corpus, task, seed=0,
             keep = max(1, int(round(fraction * len(index))))
             index = np.sort(np.random.default_rng(s).permutation(
                 len(index))[:keep])
-        probe = LogisticRegression(l2=l2, max_iterations=max_iterations,
-                                   seed=s)
-        probe.fit(x_train[index], y_train[index],
-                  num_classes=task.num_classes)
-        run = {"seed": s, "iterations": probe.iterations_}
-        for split in ("dev", "test"):
-            if split in features:
-                x, y = features[split]
-                run.update(split_metrics(y, probe.predict(x), split))
+        run = {"seed": s}
+        for prefix, column in kinds.items():
+            probe = LogisticRegression(l2=l2, max_iterations=max_iterations,
+                                       seed=s)
+            probe.fit(features["train"][column][index], y_train[index],
+                      num_classes=task.num_classes)
+            run.setdefault("iterations", probe.iterations_)
+            for split in ("dev", "test"):
+                if split in features:
+                    x, y = features[split][column], features[split][1]
+                    run.update(split_metrics(y, probe.predict(x),
+                                             prefix + split))
+        if controls:
+            run.update(majority_metrics(task, features))
         runs.append(run)
     keys = [k for k in runs[0] if k.endswith(("accuracy", "macro_f1"))]
     backbone = getattr(model, "backbone", model)

@@ -71,6 +71,10 @@ class LogisticRegression:
         max_iterations: int, L-BFGS iterations at most.
         tolerance: float, stop when the largest gradient entry is below it.
         seed: int, the starting point (normal, scale 0.01).
+        class_weight: `None` (every example counts once) or `"balanced"`
+            (each class weighs the same in total: example weight
+            `N / (K * count[class])`), so that a rare class is predicted at
+            all when the features are weak.
 
     Examples:
 
@@ -81,7 +85,7 @@ class LogisticRegression:
     """
 
     def __init__(self, l2=1e-3, max_iterations=500, tolerance=1e-6,
-                 seed=0):
+                 seed=0, class_weight=None):
         if not float(l2) >= 0.0:
             raise invalid("l2", l2, "a float >= 0")
         self.l2 = float(l2)
@@ -89,6 +93,10 @@ class LogisticRegression:
                                         minimum=1)
         self.tolerance = float(tolerance)
         self.seed = check_int("seed", seed, minimum=0)
+        if class_weight not in (None, "balanced"):
+            raise invalid("class_weight", class_weight,
+                          'None or "balanced"')
+        self.class_weight = class_weight
 
     def fit(self, x, y, num_classes=None):
         """Fit on features `x` `[N, d]` and int labels `y` `[N]`."""
@@ -107,6 +115,10 @@ class LogisticRegression:
         z = (x - self.mean_) / self.scale_
         n, d = z.shape
         rows = np.arange(n)
+        weight = np.full(n, 1.0 / n)
+        if self.class_weight == "balanced":
+            counts = np.bincount(y, minlength=k).astype(np.float64)
+            weight = 1.0 / (np.count_nonzero(counts) * counts[y])
 
         def fun(params):
             w, b = params[:d * k].reshape(d, k), params[d * k:]
@@ -114,11 +126,11 @@ class LogisticRegression:
             logits -= logits.max(1, keepdims=True)
             p = np.exp(logits)
             total = p.sum(1)
-            loss = (np.log(total) - logits[rows, y]).mean()
+            loss = weight @ (np.log(total) - logits[rows, y])
             loss += 0.5 * self.l2 * (w * w).sum()
             p /= total[:, None]
             p[rows, y] -= 1.0
-            p /= n
+            p *= weight[:, None]
             grad_w = z.T @ p + self.l2 * w
             return loss, np.concatenate([grad_w.ravel(), p.sum(0)])
 
@@ -146,4 +158,5 @@ class LogisticRegression:
 
     def get_config(self):
         return {"l2": self.l2, "max_iterations": self.max_iterations,
-                "tolerance": self.tolerance, "seed": self.seed}
+                "tolerance": self.tolerance, "seed": self.seed,
+                "class_weight": self.class_weight}

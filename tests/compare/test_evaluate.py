@@ -36,6 +36,9 @@ def test_a_single_path_loads_the_train_file(files):
     assert len(task.split("train")[0]) + len(task.split("dev")[0]) == 6
 
 
-def test_tagging_has_no_builtin_task():
-    with pytest.raises(ValueError, match="no built-in tagging task"):
+def test_tagging_builtin_task_is_punctuation():
+    with pytest.raises(ValueError, match=r"Expected \['punctuation'\]"):
         evaluate.resolve_task("tagging", "book_attribution", corpus=None)
+    task = evaluate.resolve_task("tagging", None, corpus=None)
+    assert task.name == "punctuation" and task.metric == "tag_f1"
+    assert evaluate.resolve_task("tagging", "punctuation", None) is not None

@@ -24,7 +24,7 @@ def _write(path, text):
 
 
 def fake_run(root, arm, seed, objective, probe, status="completed",
-             flops_per_step=1e9, lm=None):
+             flops_per_step=1e9, lm=None, untrained=None):
     """A run dir as `training.train` + `compare.evaluate` would leave it."""
     path = os.path.join(root, "runs", arm, f"seed-{seed}")
     rows = ["step,tokens,flops,wall_time,tokens_per_second,loss,val_loss"]
@@ -45,13 +45,20 @@ def fake_run(root, arm, seed, objective, probe, status="completed",
                "parameters": 1000, "wall_time": 2.0, "seed": seed}
     _write(os.path.join(path, "summary.json"), json.dumps(summary))
     entries = {}
-    for step, scale in ((10, 0.9), (20, 1.0)):
+    steps = ((10, 0.9), (20, 1.0))
+    if untrained is not None:  # this run is its mode's untrained reference
+        steps = ((0, untrained / probe),) + steps
+    for step, scale in steps:
+        value = probe * scale
+        per_seed = {str(s): {"accuracy": value + d, "no_context_accuracy":
+                             0.55 + d, "majority_accuracy": 0.5}
+                    for s, d in ((0, -0.01), (1, 0.01))}
         entries[f"linear_probe@{step}"] = {
             "label": "linear_probe", "evaluation": "linear_probe",
             "step": step, "status": "ok", "options": {}, "seeds": [0, 1],
-            "metrics": {"accuracy": probe * scale},
-            "per_seed": {"0": {"accuracy": probe * scale - 0.01},
-                         "1": {"accuracy": probe * scale + 0.01}}}
+            "metrics": {"accuracy": value, "no_context_accuracy": 0.55,
+                        "majority_accuracy": 0.5},
+            "per_seed": per_seed}
     if lm is None:
         entries[f"held_out_lm@{STEPS}"] = {
             "label": "held_out_lm", "evaluation": "held_out_lm",
@@ -68,8 +75,9 @@ def fake_run(root, arm, seed, objective, probe, status="completed",
     return path
 
 
-def fake_comparison(root, arms, seeds=(0, 1, 2)):
-    """`arms`: {name: (objective, probe_per_seed, status_per_seed, lm)}."""
+def fake_comparison(root, arms, seeds=(0, 1, 2), untrained=None):
+    """`arms`: {name: (objective, probe_per_seed, status_per_seed, lm)};
+    `untrained`: {arm: step-0 probe score per seed} for reference arms."""
     base = set_model_size(base_config(), "tiny")
     recipe = validate_recipe({
         "name": "synthetic", "seeds": list(seeds),
@@ -91,7 +99,8 @@ def fake_comparison(root, arms, seeds=(0, 1, 2)):
             if status == "absent":
                 continue
             fake_run(root, name, seed, objective, probe, status,
-                     lm=None if lm is None else lm + seed * 0.01)
+                     lm=None if lm is None else lm + seed * 0.01,
+                     untrained=(untrained or {}).get(name, {}).get(seed))
     return recipe
 
 
@@ -120,7 +129,10 @@ def test_report_marks_failed_and_broken_runs(tmp_path):
     # Held-out LM: not applicable to the MLM, reported with the reason.
     assert "not_applicable: bidirectional" in markdown
     # The published finding for MLM vs left-to-right is shown.
-    assert "BERT, Table 5" in markdown and "mlm wins" in markdown
+    claims = markdown[markdown.index("## Published claims"):]
+    assert "BERT (Devlin et al. 2019), Table 5" in claims
+    assert "| mlm vs clm | linear_probe (accuracy) |" in claims
+    assert "**reproduced**" in claims
     # Self-contained HTML: the figures are embedded, no external files.
     assert page.count("data:image/png;base64,") >= 3
     assert "<link" not in page and "src='plots/" not in page
@@ -131,7 +143,8 @@ def test_report_marks_failed_and_broken_runs(tmp_path):
 
     with open(paths["csv"]) as f:
         rows = list(csv.DictReader(f))
-    probe = [r for r in rows if r["evaluation"] == "linear_probe"]
+    probe = [r for r in rows if r["evaluation"] == "linear_probe"
+             and r["metric"] == "accuracy"]
     # mlm 3 seeds + clm 3 + bad 1 (seed 0 diverged, seed 2 broken) x 2
     # steps.
     assert len(probe) == (3 + 3 + 1) * 2
@@ -197,3 +210,54 @@ def test_report_of_a_missing_directory_is_a_clear_error(tmp_path):
         write_report(str(tmp_path / "nope"))
     with pytest.raises(ValueError, match="comparison directory"):
         write_report(str(tmp_path))
+
+
+def test_one_seed_runs_and_every_verdict_says_so(tmp_path):
+    root = str(tmp_path)
+    fake_comparison(root, {
+        "mlm": ("masked_lm", [0.80], ["completed"], None),
+        "clm": ("causal_lm", [0.60], ["completed"], 1.5),
+    }, seeds=(0,), untrained={"mlm": {0: 0.6}})
+    markdown = open(write_report(root)["markdown"]).read()
+    verdicts = [line for line in markdown.splitlines()
+                if line.startswith("Verdict")]
+    assert verdicts and all("one seed: no statistics" in line
+                            for line in verdicts), verdicts
+    assert not any("beats" in line for line in verdicts)
+    assert "inconclusive (one seed: no statistics)" in markdown
+
+
+def test_controls_gains_and_power_are_reported(tmp_path):
+    root = str(tmp_path)
+    ok = ["completed"] * 3
+    fake_comparison(root, {
+        "mlm": ("masked_lm", [0.80, 0.82, 0.81], ok, None),
+        "mlm-flat": ("masked_lm", [0.61, 0.60, 0.62], ok, None),
+    }, untrained={"mlm": {0: 0.60, 1: 0.61, 2: 0.62}})
+    markdown = open(write_report(root)["markdown"]).read()
+    # The untrained reference and the majority line are table rows.
+    assert "| untrained (bidirectional) |" in markdown
+    assert "| majority class |" in markdown
+    # Gains over the untrained body, with a CI; the flat arm is flagged.
+    assert "mlm +0.200 [+0.175, +0.225] over the untrained bidirectional body" \
+        in markdown
+    assert "pre-training taught nothing measurable" in markdown
+    # Power: the minimum detectable effect at the seeds run.
+    assert "minimum detectable effect" in markdown
+
+
+def test_a_claim_between_arms_that_learned_nothing_is_not_tested(tmp_path):
+    # clm "beats" mlm, but both sit below the untrained body: calling the
+    # BERT claim contradicted would be a finding about nothing.
+    root = str(tmp_path)
+    ok = ["completed"] * 3
+    fake_comparison(root, {
+        "mlm": ("masked_lm", [0.60, 0.61, 0.60], ok, None),
+        "clm": ("causal_lm", [0.70, 0.715, 0.70], ok, 1.5),
+    }, untrained={"mlm": {0: 0.80, 1: 0.81, 2: 0.80}})
+    markdown = open(write_report(root)["markdown"]).read()
+    claims = markdown[markdown.index("## Published claims"):]
+    assert "| mlm vs clm | linear_probe (accuracy) |" in claims
+    assert ("**not tested: neither mlm nor clm beats the untrained body "
+            "here") in claims
+    assert "contradicted" not in claims.split("## Setup")[0]

@@ -139,14 +139,24 @@ def test_grid_runs_every_arm_and_seed(tmp_path, fakes, capsys):
     err = capsys.readouterr().err
     assert "[1/4] mlm seed 0: training 20 steps" in err
     assert "[4/4] clm seed 1: training 10 steps" in err and "ETA" in err
-    # Probe at 2 checkpoints (curves) x 2 eval seeds x 4 runs.
-    assert len(fakes) == 2 * 2 * 4
+    # Probe at 2 checkpoints (curves) x 2 eval seeds x 4 runs, plus step 0
+    # (the untrained control) of each attention mode's reference arm.
+    assert len(fakes) == 2 * 2 * 4 + 2 * 2 * 2
     evals = json.load(open(tmp_path / "runs/mlm/seed-1/evals.json"))
-    assert sorted(evals["entries"]) == ["linear_probe@10", "linear_probe@20"]
+    assert sorted(evals["entries"]) == [
+        "linear_probe@0", "linear_probe@10", "linear_probe@20"]
     assert os.path.isfile(tmp_path / "report.html")
     probe = [r for r in read_results(str(tmp_path))
              if r["evaluation"] == "linear_probe"]
-    assert len(probe) == 4 * 2
+    assert len(probe) == 4 * 2 + 2 * 2
+    # The untrained control: every seed of each attention mode's reference
+    # arm, at step 0, through the same probe call and probe seeds.
+    assert sorted((r["arm"], r["seed"]) for r in probe
+                  if str(r["step"]) == "0") == [
+        ("clm", "0"), ("clm", "1"), ("mlm", "0"), ("mlm", "1")]
+    assert sorted(set(fakes)) == sorted(
+        {(o, s, p) for o in ("masked_lm", "causal_lm") for s in (0, 1)
+         for p in (0, 1)})
 
 
 def test_finished_runs_and_evaluations_are_cached(tmp_path, fakes):

@@ -171,7 +171,10 @@ def test_paired_comparison_direction_and_degenerate_spread():
     a, b = {0: 1.0, 1: 2.0, 2: 3.0}, {0: 1.5, 1: 2.5, 2: 3.5}
     assert stats.paired_comparison(a, b)["better"] == "b"
     low = stats.paired_comparison(a, b, higher_is_better=False)
-    assert low["better"] == "a" and low["p_value"] == 0.0
+    # No spread: the exact sign test, 2 / 2**3, never a false p = 0.
+    assert low["better"] == "a" and low["p_value"] == 0.25
+    two = stats.paired_comparison({0: 0.75, 1: 0.5}, {0: 0.5, 1: 0.25})
+    assert two["p_value"] == 0.5
     assert low["ci_low"] == low["ci_high"] == pytest.approx(-0.5)
     same = stats.paired_comparison(a, dict(a))
     assert same["p_value"] == 1.0 and same["better"] is None
