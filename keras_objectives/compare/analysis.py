@@ -234,7 +234,10 @@ def analyze(collection, rows):
         table["tests"] = tests
         table["verdict"] = {"text": findings.verdict_text(table, tests),
                             "ranking": table["ranking"],
-                            "metric": table["primary"]}
+                            "metric": table["primary"],
+                            "higher_is_better": stats.higher_is_better(
+                                table["primary"]),
+                            **findings.winner(tests)}
         table["power"] = findings.power_row(table, tests, family,
                                             _effect(recipe, table))
     verdicts = {use: [t["verdict"]["text"] for t in tables

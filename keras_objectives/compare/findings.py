@@ -110,6 +110,21 @@ def table_tests(table, arm_group):
     return tests
 
 
+def winner(tests):
+    """`{"winner": arm or None, "learned": [arms beating their reference]}`.
+
+    The winner is the best-ranked arm when it wins (Holm-decided) every
+    pair test of its evaluation; `learned` lists the arms whose gain over
+    their untrained reference is a win.
+    """
+    pairs = [t for t in tests if t["kind"] == "pair"]
+    best = pairs[0]["a"] if pairs else None
+    won = bool(pairs) and all(t.get("verdict") == "a" for t in pairs)
+    return {"winner": best if won else None,
+            "learned": [t["a"] for t in tests if t["kind"] == "untrained"
+                        and t.get("verdict") == "a"]}
+
+
 def family_size(tables, arm_group):
     """The size of the verdicts' family: every test the report could run.
 

@@ -36,13 +36,17 @@ def best_arm_lines(collection, analysis):
         seed = _best_seed(table, arm)
         if (arm, seed) not in run_dirs:
             continue
-        winner = table["verdict"].get("winner") == arm
-        how = "best arm" if winner else "best mean (no detected win)"
+        verdict = table["verdict"]
+        how = ("best arm" if verdict.get("winner") == arm
+               else "best mean (no detected win)")
+        flat = ("" if arm in verdict.get("learned", [arm])
+                else " (does not beat the untrained body)")
         command = export_command(run_dirs[(arm, seed)],
                                  os.path.join("exports", f"{arm}-seed-{seed}"))
         lines.append(
             f"**{table['use']}** ({table['label']}, "
-            f"{table['verdict']['metric']}): {how} {arm}, seed {seed}: "
+            f"{table['verdict']['metric']}): {how} {arm}, seed {seed}"
+            f"{flat}: "
             f"`{command}`")
     return lines
 

@@ -1,7 +1,8 @@
 """Short fine-tuning with one global recipe: the second understanding measure.
 
-METHOD.md: "short fine-tuning with one global recipe (at most 5 epochs,
-one learning rate) is second". The recipe, identical for every arm:
+Short fine-tuning with one global recipe (at most 5 epochs, one learning
+rate) is the second understanding measure (docs/methodology.md). The
+recipe, identical for every arm:
 
 * a copy of the backbone (the loaded model is never changed), read with
   the same attention and inputs as the linear probe
@@ -79,8 +80,8 @@ def evaluate_fine_tuning(model, objective, corpus, task, seed=0, epochs=3,
         objective: its `Objective` (decides the attention).
         corpus: the prepared corpus (tokenizer and special tokens).
         task: a `ClassificationTask` with `train` and `dev` splits.
-        seed: int or list of ints, one fine-tuning run per seed (METHOD.md:
-            at least 3); metrics are their mean with a `_sd`.
+        seed: int or list of ints, one fine-tuning run per seed (at least
+            3, docs/methodology.md); metrics are their mean with a `_sd`.
         epochs: int in [1, 5].
         learning_rate: float, the one peak learning rate of the recipe.
         batch_size, sequence_length, dropout, weight_decay: the recipe.

@@ -1,8 +1,8 @@
 """The frozen-feature linear probe: the primary understanding measure.
 
-Every arm gets exactly the same treatment (METHOD.md: "a frozen-feature
-linear probe (mean-pooled, the same for every objective) is the primary
-measure at small scale"):
+Every arm gets exactly the same treatment: a frozen-feature linear probe
+(mean-pooled, the same for every objective) is the primary understanding
+measure at small scale (docs/methodology.md):
 
 1. each text becomes `[CLS] tokens [SEP]`, cut and padded to one static
    `sequence_length`, with the corpus tokenizer;

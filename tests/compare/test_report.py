@@ -261,3 +261,7 @@ def test_a_claim_between_arms_that_learned_nothing_is_not_tested(tmp_path):
     assert ("**not tested: neither mlm nor clm beats the untrained body "
             "here") in claims
     assert "contradicted" not in claims.split("## Setup")[0]
+    # The Export section does not recommend a body as if it had learned.
+    export = markdown[markdown.index("## Export"):]
+    assert "(no detected win) clm, seed 1 (does not beat the untrained " \
+        "body)" in export

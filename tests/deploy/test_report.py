@@ -18,14 +18,16 @@ def _run(root, arm, seed, steps):
             "status": "completed" if steps else "failed"}
 
 
-def _table(use, label, metric, higher, values, winner):
+def _table(use, label, metric, higher, values, winner, learned=None):
     ranking = sorted(values, key=lambda a: max(values[a].values())
                      * (1 if higher else -1), reverse=True)
     return {"use": use, "label": label, "primary": metric,
             "metrics": {metric: {a: {"values": v}
                                  for a, v in values.items()}},
             "verdict": {"metric": metric, "higher_is_better": higher,
-                        "ranking": ranking, "winner": winner}}
+                        "ranking": ranking, "winner": winner,
+                        "learned": list(values) if learned is None
+                        else learned}}
 
 
 def test_best_arm_commands_and_final_checkpoints(tmp_path):
@@ -38,7 +40,7 @@ def test_best_arm_commands_and_final_checkpoints(tmp_path):
                {"mlm": {0: 0.70, 1: 0.75}, "clm": {0: 0.60}}, "mlm"),
         _table("generation", "lm", "perplexity", False,
                {"mlm": {0: 90.0, 1: 80.0}, "clm": {0: 40.0, 1: 30.0}},
-               None)]}
+               None, learned=[])]}
     blocks = report_blocks({"runs": runs}, analysis)
     assert [b[0] for b in blocks] == ["h2", "p", "ul", "table"]
     items = blocks[2][1]
@@ -49,7 +51,8 @@ def test_best_arm_commands_and_final_checkpoints(tmp_path):
         f"`keras-objectives export {mlm1} --output exports/mlm-seed-1`")
     assert items[1] == (
         "**generation** (lm, perplexity): best mean (no detected win) clm, "
-        f"seed 1: `keras-objectives export {clm1} --output exports/clm-seed-1`")
+        "seed 1 (does not beat the untrained body): "
+        f"`keras-objectives export {clm1} --output exports/clm-seed-1`")
     header, rows = blocks[3][1], blocks[3][2]
     assert header[-1] == "final checkpoint"
     final = os.path.join(root, "runs", "mlm", "seed-0", "checkpoints",
