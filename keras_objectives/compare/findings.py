@@ -111,18 +111,18 @@ def table_tests(table, arm_group):
 
 
 def winner(tests):
-    """`{"winner": arm or None, "learned": [arms beating their reference]}`.
+    """`{"winner": arm or None, "unlearned": [arms]}`.
 
     The winner is the best-ranked arm when it wins (Holm-decided) every
-    pair test of its evaluation; `learned` lists the arms whose gain over
-    their untrained reference is a win.
+    pair test of its evaluation; `unlearned` lists the arms that have an
+    untrained reference on it and do not beat it.
     """
     pairs = [t for t in tests if t["kind"] == "pair"]
     best = pairs[0]["a"] if pairs else None
     won = bool(pairs) and all(t.get("verdict") == "a" for t in pairs)
     return {"winner": best if won else None,
-            "learned": [t["a"] for t in tests if t["kind"] == "untrained"
-                        and t.get("verdict") == "a"]}
+            "unlearned": [t["a"] for t in tests if t["kind"] == "untrained"
+                          and t.get("verdict") != "a"]}
 
 
 def family_size(tables, arm_group):

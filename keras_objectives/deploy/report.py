@@ -39,8 +39,8 @@ def best_arm_lines(collection, analysis):
         verdict = table["verdict"]
         how = ("best arm" if verdict.get("winner") == arm
                else "best mean (no detected win)")
-        flat = ("" if arm in verdict.get("learned", [arm])
-                else " (does not beat the untrained body)")
+        flat = (" (does not beat the untrained body)"
+                if arm in verdict.get("unlearned", ()) else "")
         command = export_command(run_dirs[(arm, seed)],
                                  os.path.join("exports", f"{arm}-seed-{seed}"))
         lines.append(

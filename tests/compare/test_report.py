@@ -263,5 +263,8 @@ def test_a_claim_between_arms_that_learned_nothing_is_not_tested(tmp_path):
     assert "contradicted" not in claims.split("## Setup")[0]
     # The Export section does not recommend a body as if it had learned.
     export = markdown[markdown.index("## Export"):]
-    assert "(no detected win) clm, seed 1 (does not beat the untrained " \
-        "body)" in export
+    assert "best arm clm, seed 1 (does not beat the untrained body)" \
+        in export
+    # No untrained reference for held-out LM here: nothing to flag.
+    assert "(held_out_lm, bits_per_byte): best mean (no detected win) clm, " \
+        "seed 0: `" in export

@@ -18,7 +18,7 @@ def _run(root, arm, seed, steps):
             "status": "completed" if steps else "failed"}
 
 
-def _table(use, label, metric, higher, values, winner, learned=None):
+def _table(use, label, metric, higher, values, winner, unlearned=()):
     ranking = sorted(values, key=lambda a: max(values[a].values())
                      * (1 if higher else -1), reverse=True)
     return {"use": use, "label": label, "primary": metric,
@@ -26,8 +26,7 @@ def _table(use, label, metric, higher, values, winner, learned=None):
                                  for a, v in values.items()}},
             "verdict": {"metric": metric, "higher_is_better": higher,
                         "ranking": ranking, "winner": winner,
-                        "learned": list(values) if learned is None
-                        else learned}}
+                        "unlearned": list(unlearned)}}
 
 
 def test_best_arm_commands_and_final_checkpoints(tmp_path):
@@ -40,7 +39,7 @@ def test_best_arm_commands_and_final_checkpoints(tmp_path):
                {"mlm": {0: 0.70, 1: 0.75}, "clm": {0: 0.60}}, "mlm"),
         _table("generation", "lm", "perplexity", False,
                {"mlm": {0: 90.0, 1: 80.0}, "clm": {0: 40.0, 1: 30.0}},
-               None, learned=[])]}
+               None, unlearned=["clm"])]}
     blocks = report_blocks({"runs": runs}, analysis)
     assert [b[0] for b in blocks] == ["h2", "p", "ul", "table"]
     items = blocks[2][1]
