@@ -47,9 +47,10 @@ TAIL_FRACTION = 0.1
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 
 
-@functools.lru_cache(maxsize=1)
-def _read_books():
-    with lzma.open(CORPUS_FILE, "rt", encoding="utf-8") as f:
+@functools.lru_cache(maxsize=2)
+def read_books(path=None):
+    """The books of a packaged `.jsonl.xz` corpus (default the English)."""
+    with lzma.open(path or CORPUS_FILE, "rt", encoding="utf-8") as f:
         return tuple(json.loads(line) for line in f)
 
 
@@ -67,7 +68,7 @@ def embedded_books():
     >>> len(books), books[6]["name"], books[6]["author"]
     (17, 'carroll-alice', 'Lewis Carroll')
     """
-    return [dict(book) for book in _read_books()]
+    return [dict(book) for book in read_books()]
 
 
 @keras_objectives_export("keras_objectives.data.split_tail")
@@ -175,7 +176,7 @@ def embedded_corpus(
         )
     held_out = set(validation_books)
     documents = []
-    for book in _read_books():
+    for book in read_books():
         in_validation = book["name"] in held_out
         if split == "train" and in_validation:
             continue

@@ -8,14 +8,12 @@ Titles, sources and licences are in `corpus/SOURCES-zh` and the notices in
 `corpus/LICENSES/`. `prepare_corpus("embedded-zh")` reads it.
 """
 
-import functools
-import json
-import lzma
 import os
 
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.data.embedded import CORPUS_DIR
 from keras_objectives.data.embedded import TAIL_FRACTION
+from keras_objectives.data.embedded import read_books
 from keras_objectives.data.embedded import split_tail
 from keras_objectives.utils import check_choice
 from keras_objectives.utils import check_int
@@ -44,12 +42,6 @@ ZH_BOOKS = (
 ZH_VALIDATION_BOOKS = ("laocan_youji", "nahan")
 
 
-@functools.lru_cache(maxsize=1)
-def _read_books():
-    with lzma.open(ZH_CORPUS_FILE, "rt", encoding="utf-8") as f:
-        return tuple(json.loads(line) for line in f)
-
-
 @keras_objectives_export("keras_objectives.data.embedded_zh_books")
 def embedded_zh_books():
     """The embedded Chinese works, with their metadata.
@@ -65,7 +57,7 @@ def embedded_zh_books():
     >>> len(books), books[2]["name"], books[2]["title"]
     (16, 'hongloumeng', '红楼梦')
     """
-    return [dict(book) for book in _read_books()]
+    return [dict(book) for book in read_books(ZH_CORPUS_FILE)]
 
 
 def _chunk_lines(text, chunk_characters):
@@ -140,7 +132,7 @@ def embedded_zh_corpus(
     check_int("chunk_characters", chunk_characters, minimum=1, allow_none=True)
     held_out = set(check_books("validation_books", validation_books))
     documents = []
-    for book in _read_books():
+    for book in read_books(ZH_CORPUS_FILE):
         in_validation = book["name"] in held_out
         if split == "train" and in_validation:
             continue

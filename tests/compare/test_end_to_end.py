@@ -15,34 +15,7 @@ import pytest
 from keras_objectives.compare import run_comparison
 from keras_objectives.config import base_config
 from keras_objectives.config import set_model_size
-
-WORDS = ("the cat dog bird sat ran saw ate big small red old young house "
-         "tree road river town king queen man woman child day night and "
-         "but with from over under into quickly slowly happily").split()
-
-
-def write_corpus(root):
-    """Tiny train/validation text files and a 2-class probe file."""
-    rng = np.random.default_rng(0)
-
-    def sentence(topic):
-        words = rng.choice(WORDS, size=int(rng.integers(6, 12)))
-        return " ".join([topic, *words]).capitalize() + "."
-
-    train = os.path.join(root, "train")
-    os.makedirs(train)
-    for d in range(12):
-        with open(os.path.join(train, f"doc{d}.txt"), "w") as f:
-            f.write(" ".join(sentence("the") for _ in range(40)) + "\n")
-    valid = os.path.join(root, "valid.txt")
-    with open(valid, "w") as f:
-        f.write(" ".join(sentence("a") for _ in range(60)) + "\n")
-    probe = os.path.join(root, "probe.txt")
-    with open(probe, "w") as f:
-        for i in range(60):
-            label = i % 2
-            f.write(f"{label} {sentence('cat' if label else 'dog')}\n")
-    return train, valid, probe
+from tests.helpers import write_corpus
 
 
 def tiny_recipe(root, arms, variable="objective"):
