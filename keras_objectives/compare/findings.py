@@ -28,6 +28,7 @@ from keras_objectives.compare import stats
 
 ALPHA = 0.05
 ONE_SEED = "one seed: no statistics"
+TWO_SEEDS = "two seeds: screening only, a win needs 3 or more"
 TAUGHT_NOTHING = ("pre-training taught nothing measurable at this budget")
 
 
@@ -176,7 +177,7 @@ def verdict_text(table, tests):
         shown = []
         for t in gains:
             flag = ""
-            if t["n"] >= 2 and t["verdict"] != "a":
+            if t["n"] >= 3 and t["verdict"] != "a":
                 flag = f" — {TAUGHT_NOTHING}"
             body = t["b"].replace("untrained (", "untrained ").rstrip(")")
             shown.append(f"{t['a']} {_interval(t)} over the {body} body"
@@ -199,8 +200,11 @@ def verdict_text(table, tests):
         only = ", ".join(table["ranking"])
         parts.append(f"only {only} defines this metric here, and it has no "
                      "untrained reference: nothing to compare")
-    if all(t["n"] < 2 for t in tests):
+    most = max((t["n"] for t in tests), default=0)
+    if most < 2:
         parts.append("one seed: no statistics")
+    elif most == 2:
+        parts.append(TWO_SEEDS)
     head = f"{table['label']} ({metric}"
     head += ", lower is better)" if not stats.higher_is_better(
         metric) else ")"
@@ -317,7 +321,9 @@ def claim_summary(row):
     if outcome != "inconclusive":
         return outcome + (f" ({note[2:]})" if note else "")
     details = []
-    if row.get("mde") is not None:
+    if row.get("mde") is not None and math.isinf(row["mde"]):
+        details.append("2 seeds make no win")
+    elif row.get("mde") is not None:
         details.append(f"MDE {row['mde']:.3g}")
     needed = row.get("seeds_needed")
     target = row.get("effect_for_seeds")

@@ -19,6 +19,7 @@ from keras_objectives.compare.student_t import t_sf
 
 NO_DIFFERENCE = "no detectable difference"
 ONE_SEED = "one seed: no statistics"
+TWO_SEEDS = "two seeds: screening only, a win needs 3 or more"
 
 
 def _clean(values):
@@ -209,6 +210,10 @@ def _verdict(test, p_holm, alpha):
     if n < 2:
         return ONE_SEED, test["reason"]
     agree = test["sign_agreement"]
+    if n == 2 and p_holm < alpha:
+        # One degree of freedom: two seeds that happen to agree closely
+        # give a tiny p from a noise estimate built on one difference.
+        return NO_DIFFERENCE, (f"Holm p={p_holm:.3g}, but {TWO_SEEDS}")
     if p_holm < alpha and agree * 2 > n and test["better"]:
         return test["better"], (
             f"Holm p={p_holm:.3g} < {alpha:g} and the sign holds in "
@@ -226,7 +231,10 @@ def decide(tests, alpha=0.05, family_size=None, power=0.8):
     Holm-adjusted p-value is below `alpha` AND the sign of the mean
     difference holds in more than half of the seeds; otherwise "no
     detectable difference"; and "one seed: no statistics" when it has
-    fewer than 2 shared seeds (such tests leave the family). Every test
+    fewer than 2 shared seeds (such tests leave the family). Two seeds
+    never make a win: a t-test with one degree of freedom rests on a
+    noise estimate from a single difference, so two seeds that agree by
+    chance would give a tiny p (the reason says so). Every test
     also gets the minimum detectable effect of the family (`mde`, at
     `power` and the Bonferroni level `alpha / family_size`), so that "no
     detectable difference" always says how large a difference could have

@@ -98,8 +98,12 @@ def _noncentrality_needed(n, alpha, family_size, target):
     return 0.5 * (low + high)
 
 
+# `paired.decide` declares no win below this many seeds.
+MIN_SEEDS_FOR_A_WIN = 3
+
+
 def _power(effect, sd_difference, n, alpha, family_size):
-    if n < 2:
+    if n < MIN_SEEDS_FOR_A_WIN:
         return 0.0
     if sd_difference == 0:
         return 1.0
@@ -120,7 +124,8 @@ def power(effect, sd_difference, n, alpha=0.05, family_size=1):
     Args:
         effect: float > 0, the true mean difference, in metric units.
         sd_difference: float >= 0, SD (ddof=1) of per-seed differences.
-        n: int >= 1, pre-training seeds. One seed has no test: power 0.
+        n: int >= 1, pre-training seeds. Fewer than 3 make no win
+            (`decide`): power 0.
         alpha: float in (0, 1), the family-wise error rate.
         family_size: int >= 1, tests in the family (pairs x evaluations).
 
@@ -162,7 +167,8 @@ def minimum_detectable_effect(sd_difference, n, alpha=0.05, power=0.8,
         sd_difference: float >= 0, the SD (ddof=1) of the per-seed paired
             differences (observed, or assumed). `nan` (fewer than 2 seeds
             observed) gives `nan`.
-        n: int >= 1, pre-training seeds. One seed detects nothing: `inf`.
+        n: int >= 1, pre-training seeds. Fewer than 3 detect nothing
+            (`decide` declares no win on 2 seeds): `inf`.
         alpha: float in (0, 1), the family-wise error rate.
         power: float in (0, 1), the detection probability, default 80%.
         family_size: int >= 1, tests in the family (pairs x evaluations).
@@ -185,7 +191,7 @@ def minimum_detectable_effect(sd_difference, n, alpha=0.05, power=0.8,
     _check_probability("power", power)
     if math.isnan(sd_difference):
         return math.nan
-    if n < 2:
+    if n < MIN_SEEDS_FOR_A_WIN:
         return math.inf
     if power <= alpha / family_size or sd_difference == 0:
         return 0.0
@@ -210,7 +216,8 @@ def seeds_needed(effect, sd_difference, alpha=0.05, power=0.8,
         max_seeds: int >= 2, the largest number of seeds to consider.
 
     Returns:
-        int >= 2, or `None` when even `max_seeds` seeds are not enough.
+        int >= 3 (fewer seeds make no win), or `None` when even
+        `max_seeds` seeds are not enough.
 
     Examples:
 
@@ -232,7 +239,7 @@ def seeds_needed(effect, sd_difference, alpha=0.05, power=0.8,
 
     if not enough(max_seeds):
         return None
-    low, high = 1, max_seeds  # enough(high) holds, enough(low) does not.
+    low, high = 2, max_seeds  # enough(high) holds, enough(low) does not.
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (low, middle) if enough(middle) else (middle, high)

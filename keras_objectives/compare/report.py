@@ -174,6 +174,10 @@ def _table_rows(table, arms):
 
 
 def _power_text(power):
+    if power.get("mde") is not None and math.isinf(power["mde"]):
+        return (f"Power: {power['seeds']} seeds make no win (a paired "
+                "t-test on 2 seeds rests on one difference's noise); run "
+                "at least 3 pre-training seeds.")
     if power.get("mde") is None:
         why = ("one seed" if power["seeds"] == 1 else
                "no paired results" if not power["seeds"] else

@@ -301,8 +301,9 @@ def test_power_reference_values():
         0.4995157794921845, abs=1e-8)
     assert stats.power(0.3, 0.1, 10, family_size=18) == pytest.approx(
         0.9999387239545157, abs=1e-8)
-    assert stats.power(0.1, 0.1, 1) == 0.0
-    assert stats.power(0.1, 0.0, 2) == 1.0
+    # Fewer than 3 seeds make no win (decide), whatever the spread.
+    assert stats.power(0.1, 0.1, 1) == stats.power(0.1, 0.0, 2) == 0.0
+    assert stats.power(0.1, 0.0, 3) == 1.0
     # MDE in SD units (sd_difference = 1): brentq on the SciPy power.
     for n, family, expected in [(3, 1, 3.2640435496995566),
                                 (5, 1, 1.6819969659555547),
@@ -323,12 +324,13 @@ def test_power_reference_values():
 def test_power_rises_with_seeds_and_mde_falls():
     for family in (1, 6, 18):
         powers = [stats.power(0.02, 0.02, n, family_size=family)
-                  for n in range(1, 41)]
-        assert np.all(np.diff(powers) > 0)
+                  for n in range(2, 41)]
+        assert powers[0] == 0.0 and np.all(np.diff(powers) > 0)
         mdes = [stats.minimum_detectable_effect(0.02, n, family_size=family)
-                for n in range(2, 41)]
+                for n in range(3, 41)]
         assert np.all(np.diff(mdes) < 0)
     assert stats.minimum_detectable_effect(0.02, 1) == math.inf
+    assert stats.minimum_detectable_effect(0.02, 2) == math.inf
     assert math.isnan(stats.minimum_detectable_effect(math.nan, 3))
     assert stats.minimum_detectable_effect(0.0, 3) == 0.0
 
@@ -342,7 +344,7 @@ def test_seeds_needed_is_the_first_n_with_enough_power():
         mde = stats.minimum_detectable_effect(sd, n, family_size=family)
         assert mde <= effect < stats.minimum_detectable_effect(
             sd, n - 1, family_size=family)
-    assert stats.seeds_needed(0.01, 0.0) == 2
+    assert stats.seeds_needed(0.01, 0.0) == 3
 
 
 @pytest.mark.parametrize("call,argument", [
@@ -384,8 +386,10 @@ def test_family_wise_false_win_rate_on_identical_arms(reports):
 @pytest.mark.parametrize("trials", [
     400, pytest.param(4000, marks=pytest.mark.large)])
 def test_detection_rate_agrees_with_power_and_rises_with_seeds(trials):
+    # Two seeds never win, however strong the effect looks.
+    assert detection_rate(2, 0.02, 0.02, 2, trials) == 0
     rates = []
-    for n in (2, 3, 5, 8):
+    for n in (3, 5, 8):
         hits = detection_rate(n, 0.02, 0.02, n, trials)
         low, high = binomial_range(trials, stats.power(0.02, 0.02, n))
         assert low <= hits <= high, (n, hits, low, high)
