@@ -211,8 +211,8 @@ CASES = [
     Case("compare_garbage_comparison_json", "compare {tmp}/compare.py "
          "--workdir {workdir}", ("comparison.json", "--workdir"),
          setup=s.garbage_comparison),
-    Case("compare_one_seed", "compare {tmp}/compare.py --workdir {workdir} "
-         + C + "seeds=[0]", ("seeds", "at least 2"),
+    Case("compare_repeated_seed", "compare {tmp}/compare.py --workdir "
+         "{workdir} " + C + "seeds=[0,0]", ("seeds", "distinct", "[0, 1, 2]"),
          setup=s.compare_with_task("book_attribution")),
     Case("compare_negative_budget", "compare {tmp}/compare.py --workdir "
          "{workdir} " + C + "budget.steps=-1", ("budget.steps", "positive"),

@@ -8,6 +8,8 @@ docs/comparing.md.
 """
 
 from keras_objectives.compare.budget import plan_budget  # noqa: F401
+from keras_objectives.compare.claims import get_claim  # noqa: F401
+from keras_objectives.compare.claims import match_claims  # noqa: F401
 from keras_objectives.compare.recipe import load_comparison_recipe  # noqa: F401
 from keras_objectives.compare.recipe import validate_recipe  # noqa: F401
 from keras_objectives.compare.report import write_report  # noqa: F401

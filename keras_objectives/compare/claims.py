@@ -133,6 +133,12 @@ def check_named_claims(recipe):
     names = recipe.get("claims") or []
     if isinstance(names, str):
         names = [names]
+    if not isinstance(names, (list, tuple)) or not all(
+            isinstance(n, str) for n in names):
+        raise ValueError(
+            "Invalid value received for recipe field `claims`. Expected a "
+            "list of claim keys (strings), e.g. ['bidirectional_"
+            f"understanding']. Received: claims={names!r}")
     matched = {m["claim"].key for m in match_claims(recipe)}
     have = {e["name"] for e in recipe.get("evaluations", [])}
     for key in names:
