@@ -2,25 +2,26 @@
 
 Three objectives on one tiny shared body (2 layers x 64), one tokenizer,
 one data order per seed, one FLOPs budget (so each objective gets its own
-step count), 2 pre-training seeds. Evaluated with the built-in book
-attribution probe (held-out tails of the embedded books), the built-in
-punctuation-restoration tagger (a token-level task that needs context on
-both sides), minimal pairs and, for the arms that define it, held-out
-next-token bits per byte. Every evaluation also runs on the untrained
-body of each attention mode and on the no-context token embeddings, and
-the report checks the published claim these arms can test
-(`bidirectional_understanding`). At
-this size and 2 seeds expect "inconclusive": the report says how many
-seeds would settle each claim (docs/methodology.md).
+step count), 3 pre-training seeds (the fewest that can make a win).
+Evaluated with the built-in book attribution probe (held-out tails of
+the embedded books), the built-in punctuation-restoration tagger (a
+token-level task that needs context on both sides), minimal pairs and,
+for the arms that define it, held-out next-token bits per byte. Every
+evaluation also runs on the untrained body of each attention mode and on
+the no-context token embeddings, and the report checks the published
+claim these arms can test (`bidirectional_understanding`). At this size
+expect most arms not to beat their untrained body: the report says so,
+and how many seeds would settle each difference (docs/methodology.md).
 
-Launch (10.7 CPU-minutes: 24 min measured on 2 busy cores at load 8,
-roughly 8-12 min on 2 idle ones; then open runs/quickstart/report.html):
+The README's main command, `:runlocal` (1.5e11 FLOPs per run), took
+5.6 minutes on 2 idle cores (7.8 CPU-minutes); then open
+runs/quickstart/report.html:
+
+    keras-objectives compare recipes/quickstart.py:runlocal --workdir runs/quickstart
+
+Without `:runlocal` the budget is 4e11 FLOPs per run (2.7x the training):
 
     keras-objectives compare recipes/quickstart.py --workdir runs/quickstart
-
-Smaller smoke run (about a third of that):
-
-    keras-objectives compare recipes/quickstart.py:runlocal --workdir runs/qs
 
 Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
 
@@ -56,7 +57,7 @@ def get_config(arg=None):
         "name": "quickstart",
         "description": "MLM vs CLM vs span corruption on the embedded "
                        "books, tiny body, equal training FLOPs.",
-        "seeds": [0, 1],
+        "seeds": [0, 1, 2],
         "budget": {"flops": 1.5e11 if smoke else 4e11},
         "base": base,
         "arms": arms,

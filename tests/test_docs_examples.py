@@ -9,8 +9,10 @@
   `keras-objectives train|compare|tune|pretokenize` command gets tiny
   overrides appended (a 1-layer body, 2 steps, a short length) and its
   `--workdir`/`--output` in a temporary directory, and runs in-process
-  through `keras_objectives.cli.main`; any other command runs in a shell
-  from the repository root.
+  through `keras_objectives.cli.main`; `finetune` runs one epoch, and
+  `export`, `finetune` and `predict` read the directories earlier
+  commands of the block wrote. Any other command runs in a shell from the
+  repository root.
 * A block preceded by `<!-- notest: reason -->` is skipped; the reason is
   required. Blocks in other languages (`text`, none) are prose.
 
@@ -39,6 +41,7 @@ SETUP = ("python3 -m venv", "python -m venv", ". ", "source ",
          "pip install", "python -m pip install")
 SUITE = ("python -m pytest", "pytest")
 LARGE_VERBS = ("compare", "tune")
+TRAINING_VERBS = ("train", "compare", "tune", "pretokenize")
 
 TINY_RUN = {
     "sequence_length": 32,
@@ -143,6 +146,12 @@ def tiny(argv, tmp, renamed=None):
             argv += [flag, os.path.join(tmp, flag[2:])]
     for old, new in renamed.items():
         argv = [a.replace(f"={old}", f"={new}") for a in argv]
+        argv = [new + a[len(old):] if a == old or a.startswith(old + "/")
+                else a for a in argv]  # A path an earlier command wrote.
+    if verb == "finetune":
+        return [verb, *argv, "--config.epochs=1"]
+    if verb not in TRAINING_VERBS:  # export, predict, report: as written.
+        return [verb, *argv]
     prefix = "--config.base." if verb in LARGE_VERBS else "--config."
     argv += [f"{prefix}{k}={v}" for k, v in TINY_RUN.items()]
     if verb in LARGE_VERBS:

@@ -286,12 +286,13 @@ def _learned(table, arms):
     """`{arm: beats its untrained reference}` for arms that have one.
 
     Empty when the table has no untrained reference (controls off, or an
-    evaluation the untrained body does not take) or one seed (no test).
+    evaluation the untrained body does not take) or under 3 seeds (no
+    test can be a win).
     """
     learned = {}
     for test in table.get("tests", ()):
         if test["kind"] == "untrained" and test["a"] in arms \
-                and test["n"] >= 2:
+                and test["n"] >= stats.MIN_SEEDS_FOR_A_WIN:
             learned[test["a"]] = test.get("verdict") == "a"
     return learned
 
