@@ -25,10 +25,10 @@ import math
 
 from keras_objectives.compare import claims as claims_lib
 from keras_objectives.compare import stats
+from keras_objectives.compare.paired import TWO_SEEDS
 
 ALPHA = 0.05
 ONE_SEED = "one seed: no statistics"
-TWO_SEEDS = "two seeds: screening only, a win needs 3 or more"
 TAUGHT_NOTHING = ("pre-training taught nothing measurable at this budget")
 
 
@@ -116,13 +116,15 @@ def winner(tests):
 
     The winner is the best-ranked arm when it wins (Holm-decided) every
     pair test of its evaluation; `unlearned` lists the arms that have an
-    untrained reference on it and do not beat it.
+    untrained reference on it and do not beat it over enough seeds to
+    tell (3 or more).
     """
     pairs = [t for t in tests if t["kind"] == "pair"]
     best = pairs[0]["a"] if pairs else None
     won = bool(pairs) and all(t.get("verdict") == "a" for t in pairs)
     return {"winner": best if won else None,
             "unlearned": [t["a"] for t in tests if t["kind"] == "untrained"
+                          and t["n"] >= stats.MIN_SEEDS_FOR_A_WIN
                           and t.get("verdict") != "a"]}
 
 
@@ -177,7 +179,7 @@ def verdict_text(table, tests):
         shown = []
         for t in gains:
             flag = ""
-            if t["n"] >= 3 and t["verdict"] != "a":
+            if t["n"] >= stats.MIN_SEEDS_FOR_A_WIN and t["verdict"] != "a":
                 flag = f" — {TAUGHT_NOTHING}"
             body = t["b"].replace("untrained (", "untrained ").rstrip(")")
             shown.append(f"{t['a']} {_interval(t)} over the {body} body"
@@ -200,7 +202,10 @@ def verdict_text(table, tests):
         only = ", ".join(table["ranking"])
         parts.append(f"only {only} defines this metric here, and it has no "
                      "untrained reference: nothing to compare")
-    most = max((t["n"] for t in tests), default=0)
+    most = max((t["n"] for t in tests), default=None)
+    if most is None:  # No test: the seeds the arms have.
+        most = max((len(v.get("values") or {}) for v in table["metrics"].get(
+            metric, {}).values()), default=0)
     if most < 2:
         parts.append("one seed: no statistics")
     elif most == 2:

@@ -27,12 +27,12 @@ import copy
 
 from keras_objectives import config as config_lib
 from keras_objectives.compare.recipe_args import _error
-from keras_objectives.utils import is_finite_number
 from keras_objectives.compare.recipe_args import (  # noqa: F401
     apply_comparison_args, comparison_args, comparison_base)
 from keras_objectives.overrides import RUN
 from keras_objectives.overrides import Schema
 from keras_objectives.overrides import apply_overrides
+from keras_objectives.utils import is_finite_number
 
 BUDGET_AXES = ("flops", "tokens", "steps")
 # name -> (use, default primary metric, evaluated along training by default)

@@ -18,7 +18,6 @@ def _error(field, value, expected, fix=""):
     )
 
 
-
 def comparison_args(arg, **extra):
     """Parse a comparison recipe's `:arg` (`config.recipe_args`).
 

@@ -41,7 +41,8 @@ from keras_objectives.compare.paired import decide
 from keras_objectives.compare.paired import holm  # noqa: F401
 from keras_objectives.compare.paired import paired_comparison
 from keras_objectives.compare.paired import paired_differences
-from keras_objectives.compare.power_analysis import MIN_SEEDS_FOR_A_WIN  # noqa: F401,E501
+from keras_objectives.compare.power_analysis import (  # noqa: F401
+    MIN_SEEDS_FOR_A_WIN)
 from keras_objectives.compare.power_analysis import minimum_detectable_effect  # noqa: F401
 from keras_objectives.compare.power_analysis import power  # noqa: F401
 from keras_objectives.compare.power_analysis import seeds_needed  # noqa: F401

@@ -268,3 +268,27 @@ def test_a_claim_between_arms_that_learned_nothing_is_not_tested(tmp_path):
     # No untrained reference for held-out LM here: nothing to flag.
     assert "(held_out_lm, bits_per_byte): best mean (no detected win) clm, " \
         "seed 0: `" in export
+
+
+def test_two_seeds_are_screening_never_a_win(tmp_path):
+    # Two seeds whose differences agree closely: a t-test on one degree
+    # of freedom would give a tiny p; the report declares nothing.
+    root = str(tmp_path)
+    ok = ["completed"] * 2
+    fake_comparison(root, {
+        "mlm": ("masked_lm", [0.80, 0.8101], ok, None),
+        "clm": ("causal_lm", [0.60, 0.6100], ok, 1.5),
+    }, seeds=(0, 1), untrained={"mlm": {0: 0.50, 1: 0.51}})
+    markdown = open(write_report(root)["markdown"]).read()
+    verdict = next(line for line in markdown.splitlines()
+                   if line.startswith("Verdict: linear_probe"))
+    assert "two seeds: screening only" in verdict, verdict
+    assert "beats" not in verdict and "taught nothing" not in verdict
+    # Held-out LM: one arm and no reference, so no test; still screening.
+    lm = next(line for line in markdown.splitlines()
+              if line.startswith("Verdict: held_out_lm"))
+    assert "nothing to compare" in lm and "two seeds" in lm, lm
+    assert "Power: 2 seeds make no win" in markdown
+    assert "] ✓" not in markdown
+    export = markdown[markdown.index("## Export"):]
+    assert "does not beat the untrained body" not in export
