@@ -174,9 +174,22 @@ def embedded_corpus(
             f"Expected names from EMBEDDED_BOOKS {list(EMBEDDED_BOOKS)}. "
             f"Received unknown names: {unknown}"
         )
-    held_out = set(validation_books)
+    return split_documents(read_books(), split, set(validation_books),
+                           tail_fraction, chunk_characters, _chunk)
+
+
+def split_documents(books, split, held_out, tail_fraction, chunk_characters,
+                    chunk, whole=lambda text: text):
+    """The documents of one split of a packaged corpus's books.
+
+    `"train"`: the heads of the books not in `held_out` (their last
+    `tail_fraction` cut off); `"validation"`: the `held_out` books whole;
+    `"all"`: every book whole. Each text is one document (`whole(text)`)
+    when `chunk_characters` is `None`, else `chunk(text,
+    chunk_characters)`'s pieces.
+    """
     documents = []
-    for book in read_books():
+    for book in books:
         in_validation = book["name"] in held_out
         if split == "train" and in_validation:
             continue
@@ -186,7 +199,7 @@ def embedded_corpus(
         if split == "train":
             text = split_tail(text, tail_fraction)[0]
         if chunk_characters is None:
-            documents.append(text)
+            documents.append(whole(text))
         else:
-            documents.extend(_chunk(text, chunk_characters))
+            documents.extend(chunk(text, chunk_characters))
     return documents

@@ -14,6 +14,7 @@ from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.data.embedded import CORPUS_DIR
 from keras_objectives.data.embedded import TAIL_FRACTION
 from keras_objectives.data.embedded import read_books
+from keras_objectives.data.embedded import split_documents
 from keras_objectives.data.embedded import split_tail
 from keras_objectives.utils import check_choice
 from keras_objectives.utils import check_int
@@ -131,18 +132,6 @@ def embedded_zh_corpus(
     split_tail("", tail_fraction)  # validates it
     check_int("chunk_characters", chunk_characters, minimum=1, allow_none=True)
     held_out = set(check_books("validation_books", validation_books))
-    documents = []
-    for book in read_books(ZH_CORPUS_FILE):
-        in_validation = book["name"] in held_out
-        if split == "train" and in_validation:
-            continue
-        if split == "validation" and not in_validation:
-            continue
-        text = book["text"]
-        if split == "train":
-            text = split_tail(text, tail_fraction)[0]
-        if chunk_characters is None:
-            documents.append(text.strip("\n"))
-        else:
-            documents.extend(_chunk_lines(text, chunk_characters))
-    return documents
+    return split_documents(read_books(ZH_CORPUS_FILE), split, held_out,
+                           tail_fraction, chunk_characters, _chunk_lines,
+                           whole=lambda text: text.strip("\n"))
