@@ -17,9 +17,8 @@ of the 14 training works), the CrossWOZ dialogue-domain probe, Chinese
 minimal pairs from the held-out works, and, for the arms that define it,
 held-out bits per character and per byte.
 
-Needs jieba: `pip install -e ".[zh]"`. Launch (7.8 CPU-minutes measured
-from an empty cache, jieba segmentation included; 29 min wall on 2 cores
-shared at load 8-10, so at most about 8 min on 2 idle ones; see
+Needs jieba: `pip install -e ".[zh]"`. Launch (5 min 42 s measured on 2
+idle cores from a clean clone, jieba segmentation included; see
 docs/zh/quickstart.md; then open runs/zh-quickstart/report.html):
 
     keras-objectives compare recipes/zh/quickstart.py:runlocal \
