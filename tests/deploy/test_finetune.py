@@ -154,6 +154,7 @@ def test_a_preset_whose_vocabulary_misses_the_embedding_is_refused(
                                                     num_classes=2)
 
 
+@pytest.mark.large  # 25 s: a tagger fine-tune, SavedModel and predict.
 def test_tagging_from_conll(body_run, conll_task, tmp_path, capsys):
     workdir = str(tmp_path / "tagger")
     scores = finetune(body_run, conll_task, workdir,
@@ -177,6 +178,7 @@ def test_tagging_from_conll(body_run, conll_task, tmp_path, capsys):
     assert served == records
 
 
+@pytest.mark.large  # 42 s: three fine-tunes, one killed in a subprocess.
 def test_a_killed_finetune_resumes_to_bitwise_equal_weights(
         body_run, keyword_task, tmp_path):
     """Straight through here; killed in a subprocess, resumed here."""
