@@ -200,6 +200,8 @@ def evaluate_run(path, recipe, steps, steps_per_checkpoint, log=None,
         from keras_objectives.training import load_run as load_fn
     import keras
 
+    from keras_objectives.evaluation.shared_model import shared_model
+
     entries = read_evals(path)
     todo = {}
     for entry in recipe["evaluations"]:
@@ -217,6 +219,8 @@ def evaluate_run(path, recipe, steps, steps_per_checkpoint, log=None,
     for step in sorted(todo):
         try:
             model, objective, corpus, _ = load_fn(path, step)
+            # The traced functions of the first model of this shape.
+            model = shared_model(model, objective)
         except (ValueError, OSError) as e:
             for key, entry in todo[step]:
                 entries[key] = _entry(entry, step, "error",
@@ -236,7 +240,8 @@ def evaluate_run(path, recipe, steps, steps_per_checkpoint, log=None,
             _write(path, entries)
             if log:
                 shown = _headline(entries[key], entry["metric"])
-                log(f"{entry['label']} @ step {step}: {shown}")
+                log(f"{entry['label']} @ step {step}: {shown} "
+                    f"({entries[key]['wall_time']:.1f}s)")
         del model
     if todo:
         keras.backend.clear_session()

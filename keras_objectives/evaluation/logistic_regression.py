@@ -8,13 +8,42 @@ correction pairs, Armijo backtracking) in float64 until the gradient's
 largest entry is below `tolerance` or `max_iterations` have run. The
 problem is convex, so the solution does not depend on the seed beyond
 numerical tolerance; the seed only sets the starting point.
+
+The fit runs with single-threaded BLAS (`one_blas_thread`): its matrices
+are small (examples x features x classes), so threads buy nothing and, on
+a machine whose cores are busy with TensorFlow's thread pools, spinning
+BLAS threads made each fit several times slower. The BLAS threads split
+the output, never the sum, so the result is bit-for-bit the same.
 """
+
+import contextlib
 
 import numpy as np
 
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.utils import check_int
 from keras_objectives.utils import invalid
+
+
+def one_blas_thread():
+    """A context that runs NumPy's BLAS on one thread (if it can).
+
+    Needs `threadpoolctl`; without it the context does nothing.
+
+    >>> with one_blas_thread():
+    ...     float((np.ones((2, 2)) @ np.ones(2))[0])
+    2.0
+    """
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - a declared dependency
+            return contextlib.nullcontext()
+        _CONTROLLER.append(ThreadpoolController())  # Scans libraries once.
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
+_CONTROLLER = []
 
 
 def _lbfgs(fun, x, max_iterations, tolerance, memory=10):
@@ -136,8 +165,10 @@ class LogisticRegression:
 
         rng = np.random.default_rng(self.seed)
         start = np.concatenate([rng.normal(0, 0.01, d * k), np.zeros(k)])
-        params, self.iterations_ = _lbfgs(fun, start, self.max_iterations,
-                                          self.tolerance)
+        with one_blas_thread():
+            params, self.iterations_ = _lbfgs(fun, start,
+                                              self.max_iterations,
+                                              self.tolerance)
         self.coef_ = params[:d * k].reshape(d, k)
         self.intercept_ = params[d * k:]
         self.num_classes_ = k

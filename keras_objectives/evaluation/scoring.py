@@ -101,7 +101,7 @@ def sentence_scores(model, objective, corpus, sentences, kind,
     """Float64 `[N]` scores of `sentences` (higher = more acceptable)."""
     special = corpus.special_tokens
     pad = special.pad_id or 0
-    ids = common.tokenize(corpus.tokenizer, sentences)
+    ids = common.tokenize_cached(corpus.tokenizer, sentences)
     backbone = getattr(model, "backbone", model)
     limit = getattr(backbone, "max_sequence_length", None) or 10**9
     if kind == "denoising_pll":

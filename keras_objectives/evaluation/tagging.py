@@ -51,8 +51,8 @@ def encode_words(corpus, sentences, sequence_length, word_position="first"):
     special = corpus.special_tokens
     # A word's pieces do not depend on its context: tokenize each once.
     vocabulary = sorted({w for words in sentences for w in words})
-    table = dict(zip(vocabulary, common.tokenize(corpus.tokenizer,
-                                                 vocabulary), strict=True))
+    table = dict(zip(vocabulary, common.tokenize_cached(
+        corpus.tokenizer, vocabulary), strict=True))
     pieces = [table[w] for words in sentences for w in words]
     unknown = special.unk_id if special.unk_id is not None else 0
     token_ids = np.full((len(sentences), sequence_length),
