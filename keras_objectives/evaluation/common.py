@@ -16,7 +16,6 @@ A body is never asked for attention its objective did not train, except
 that a prefix body sees its whole input as the prefix.
 """
 
-import os
 import weakref
 
 import keras
@@ -54,62 +53,6 @@ def tokenize(tokenizer, texts):
     return [[int(i) for i in row] for row in out]
 
 
-_ROWS = {}  # Token ids per content key, for this process.
-_ROWS_KEPT = 16
-
-
-def tokenize_cached(tokenizer, texts, cache_dir=None):
-    """`tokenize`, memoized in the process and on disk by content.
-
-    The key is `keras_objectives.data.tokens_key`: a hash of the texts and
-    of the tokenizer (its settings and vocabulary), so a task is tokenized
-    once per comparison, a changed task file or vocabulary is a new entry
-    and a stale one is never returned. Entries are the files of
-    `keras_objectives.data.tokenize_documents` (`<cache root>/tokens/`,
-    same key, same layout), written atomically. A tokenizer without a
-    vocabulary (any callable) or with a fixed `sequence_length` is called
-    directly.
-
-    Args:
-        tokenizer: as `tokenize`.
-        texts: list of str.
-        cache_dir: the cache root; `None` is the default cache, `False`
-            keeps the ids in this process only.
-
-    Returns:
-        A list of lists of ints, one per text.
-    """
-    from keras_objectives.data import _cache
-    from keras_objectives.data.tokenizer import tokens_key
-
-    texts = [str(t) for t in texts]
-    if (not texts or not hasattr(tokenizer, "get_vocabulary")
-            or getattr(tokenizer, "sequence_length", None) is not None):
-        return tokenize(tokenizer, texts)
-    key = tokens_key(tokenizer, texts)
-    path = _cache.cache_path(cache_dir, "tokens", key, ".npz")
-    if key not in _ROWS:
-        while len(_ROWS) >= _ROWS_KEPT:
-            _ROWS.pop(next(iter(_ROWS)))
-        _ROWS[key] = _read_rows(path) if path and os.path.exists(
-            path) else None
-    if _ROWS[key] is None:
-        rows = tokenize(tokenizer, texts)
-        lengths = np.array([len(r) for r in rows], np.int64)
-        flat = np.array([i for r in rows for i in r], np.int32)
-        if path is not None:
-            _cache.atomic_write_bytes(path, lambda f: np.savez(
-                f, flat=flat, lengths=lengths))
-        _ROWS[key] = rows
-    return [list(row) for row in _ROWS[key]]
-
-
-def _read_rows(path):
-    with np.load(path) as data:
-        flat, lengths = data["flat"], data["lengths"]
-    return [row.tolist() for row in np.split(flat, np.cumsum(lengths)[:-1])]
-
-
 def start_id(special_tokens):
     """The token every row starts with: `[SEP]` (EOS), else `[CLS]`.
 
@@ -139,6 +82,8 @@ def encode(corpus, texts, sequence_length, add_end=True):
         `(token_ids, padding_mask, truncated)`: int32 and bool arrays
         `[N, sequence_length]` and the number of rows that were cut.
     """
+    from keras_objectives.evaluation.reuse import tokenize_cached
+
     special = corpus.special_tokens
     rows = tokenize_cached(corpus.tokenizer, texts)
     token_ids = np.full((len(rows), sequence_length),
@@ -346,7 +291,22 @@ def mean_pooled_embeddings(model, token_ids, padding_mask):
 
 def mean_pooled_features(model, objective, token_ids, padding_mask,
                          batch_size=32):
-    """Mean over real tokens of the backbone sequence output, `[N, d]`."""
+    """Mean over real tokens of the backbone sequence output, `[N, d]`.
+
+    Computed once per checkpoint for the same rows inside
+    `reuse.shared_features()` (several tasks on the same texts).
+    """
+    from keras_objectives.evaluation import reuse
+
+    return reuse.memoized(
+        ("pooled", id(model), feature_attention_mode(
+            getattr(model, "backbone", model), objective),
+         reuse.array_digest(token_ids, padding_mask), batch_size),
+        lambda: _mean_pooled(model, objective, token_ids, padding_mask,
+                             batch_size))
+
+
+def _mean_pooled(model, objective, token_ids, padding_mask, batch_size):
     pooled = []
     mask = np.asarray(padding_mask).astype(np.float32)
     for start, count, hidden in backbone_states(

@@ -25,9 +25,17 @@ KEPT = 4
 
 
 def _layer_signature(layer):
-    """The class and the configuration (less its name) of one layer."""
+    """The class and the configuration (less its name) of one layer.
+
+    A `Lambda` layer (arbitrary Python) or a layer whose class does not
+    describe itself (`get_config` not overridden) raises `TypeError`: a
+    model holding one is never shared.
+    """
     if isinstance(layer, keras.Model):
         return (type(layer).__name__,)
+    if isinstance(layer, keras.layers.Lambda) or (
+            type(layer).get_config is keras.layers.Layer.get_config):
+        raise TypeError(f"{type(layer).__name__} cannot be compared")
     config = dict(layer.get_config())
     config.pop("name", None)
     return type(layer).__name__, json.dumps(config, sort_keys=True,
@@ -38,8 +46,9 @@ def architecture_key(model, objective=None):
     """A key equal for two models that compute the same function shape.
 
     Made of the layers' classes and configurations (names aside), the
-    weights' shapes and dtypes, the inputs, and the objective's class and
-    attention mode; `None` when a layer cannot describe itself (such a
+    graph's operations, the weights' shapes and dtypes, the inputs, and
+    the objective's class and configuration (its seed aside: the seeds of
+    one arm share); `None` when a layer cannot describe itself (such a
     model is never shared).
 
     Examples:
@@ -61,12 +70,21 @@ def architecture_key(model, objective=None):
         "input": model.input}
     return (
         tuple(layers),
+        tuple(type(op).__name__ for op in getattr(model, "operations", ())),
+        _objective_signature(objective),
         tuple((tuple(v.shape), str(v.dtype)) for v in model.weights),
         tuple((k, tuple(v.shape), str(v.dtype))
               for k, v in sorted(inputs.items())),
-        type(objective).__name__,
-        getattr(objective, "attention_mode", None),
     )
+
+
+def _objective_signature(objective):
+    config = getattr(objective, "get_config", None)
+    config = dict(config()) if callable(config) else {}
+    config.pop("seed", None)
+    return (type(objective).__name__,
+            getattr(objective, "attention_mode", None),
+            json.dumps(config, sort_keys=True, default=repr))
 
 
 def shared_model(model, objective=None):
