@@ -9,11 +9,14 @@ largest entry is below `tolerance` or `max_iterations` have run. The
 problem is convex, so the solution does not depend on the seed beyond
 numerical tolerance; the seed only sets the starting point.
 
-The fit runs with single-threaded BLAS (`one_blas_thread`): its matrices
-are small (examples x features x classes), so threads buy nothing and, on
-a machine whose cores are busy with TensorFlow's thread pools, spinning
-BLAS threads made each fit several times slower. The BLAS threads split
-the output, never the sum, so the result is bit-for-bit the same.
+The logits `z @ W` are computed with single-threaded BLAS
+(`one_blas_thread`): the matrices are thin (examples x features x
+classes), and on a 2-core machine busy with TensorFlow's thread pools,
+spinning BLAS threads made that product about 4x slower. Threads split
+that product by rows, never a sum, so it is bit-for-bit the same. The
+gradient `z.T @ P` sums over the examples, and OpenBLAS splits that sum
+across its threads for some shapes: it keeps the default threads, so every
+probe number stays exactly what it was.
 """
 
 import contextlib
@@ -44,6 +47,15 @@ def one_blas_thread():
 
 
 _CONTROLLER = []
+
+
+def _row_max(x):
+    """`x.max(1, keepdims=True)` of a thin `[N, k]` array, column by
+    column (a maximum is exact whatever the order, and this is faster)."""
+    out = x[:, :1].copy()
+    for j in range(1, x.shape[1]):
+        np.maximum(out, x[:, j:j + 1], out=out)
+    return out
 
 
 def _lbfgs(fun, x, max_iterations, tolerance, memory=10):
@@ -151,8 +163,10 @@ class LogisticRegression:
 
         def fun(params):
             w, b = params[:d * k].reshape(d, k), params[d * k:]
-            logits = z @ w + b
-            logits -= logits.max(1, keepdims=True)
+            with one_blas_thread():  # Split by rows: the same numbers.
+                logits = z @ w
+            logits += b
+            logits -= _row_max(logits)
             p = np.exp(logits)
             total = p.sum(1)
             loss = weight @ (np.log(total) - logits[rows, y])
@@ -165,10 +179,8 @@ class LogisticRegression:
 
         rng = np.random.default_rng(self.seed)
         start = np.concatenate([rng.normal(0, 0.01, d * k), np.zeros(k)])
-        with one_blas_thread():
-            params, self.iterations_ = _lbfgs(fun, start,
-                                              self.max_iterations,
-                                              self.tolerance)
+        params, self.iterations_ = _lbfgs(fun, start, self.max_iterations,
+                                          self.tolerance)
         self.coef_ = params[:d * k].reshape(d, k)
         self.intercept_ = params[d * k:]
         self.num_classes_ = k
