@@ -70,6 +70,11 @@ def _record_comparison(workdir, recipe, plan):
     atomic_write_json(os.path.join(workdir, "comparison.json"), record)
 
 
+# A run whose evaluations were all cached takes less than this to check;
+# such a session adds nothing to `timing.json`.
+_CACHED_ONLY_SECONDS = 0.5
+
+
 def _eta(spent_seconds, spent_flops, plan, rest):
     """`, ETA 3m` for the `rest` of the grid, at this session's pace."""
     if not spent_flops:
@@ -160,7 +165,7 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
             _evaluate_one(path, recipe, p, tag, log,
                           untrained=name in references)
         evaluation_seconds = time.perf_counter() - started - run_seconds
-        if trained or evaluation_seconds > 0.5:
+        if trained or evaluation_seconds > _CACHED_ONLY_SECONDS:
             timing_lib.add_timing(workdir, setup_seconds, (name, seed),
                                   run_seconds if trained else 0.0,
                                   evaluation_seconds)
