@@ -11,7 +11,7 @@ untrained reference of each attention mode. Only shipped data is used.
 At the default budget (1e12 FLOPs per run) one run trains for about a
 minute on 2 loaded CPU cores; the whole grid takes about 25 minutes:
 
-    keras-objectives compare recipes/compare_eval_cost.py --workdir runs/eval_cost
+    keras-objectives compare recipes/compare_eval_cost.py --workdir runs/cost
 
 The share of wall time spent training is printed at the end of the run
 log (`compare: time: ...`) and in the report's setup section.
