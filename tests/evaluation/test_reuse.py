@@ -151,3 +151,26 @@ def test_features_are_computed_once_per_checkpoint(monkeypatch):
     common.mean_pooled_features(body, objective, token_ids, mask)
     common.mean_pooled_features(body, objective, token_ids, mask)
     assert len(calls) == 4
+
+
+@pytest.mark.parametrize("n, d, k", [(540, 64, 17), (9000, 64, 4)])
+def test_the_probe_fit_is_the_same_as_with_threaded_logits(monkeypatch, n,
+                                                           d, k):
+    import contextlib
+
+    from keras_objectives.evaluation import logistic_regression as lr
+
+    rng = np.random.default_rng(n)
+    y = rng.integers(0, k, n)
+    x = rng.normal(size=(n, d)) + 0.3 * np.eye(k, d)[y]
+
+    def fit():
+        probe = lr.LogisticRegression(max_iterations=40, seed=1,
+                                      class_weight="balanced")
+        return probe.fit(x, y, num_classes=k).coef_
+
+    ours = fit()
+    monkeypatch.setattr(lr, "one_blas_thread", contextlib.nullcontext)
+    monkeypatch.setattr(lr, "_row_max",
+                        lambda z: z.max(1, keepdims=True))
+    np.testing.assert_array_equal(ours, fit())
