@@ -4,7 +4,8 @@
 
 Walks `runs/<arm>/seed-<s>/evals.json` of both workdirs and compares every
 numeric leaf of every entry (`metrics` and `per_seed`; the timing field
-`wall_time` aside) and every number of `results.json`'s rows. Prints the
+`wall_time` aside) and every number of `results.json`'s rows (the
+throughput rows aside). Prints the
 count, the largest absolute difference and any entry missing on one side;
 exits 1 when a difference exceeds the tolerance or an entry is missing.
 """
@@ -16,6 +17,8 @@ import os
 import sys
 
 IGNORED = ("wall_time",)
+# Rows of results.json that are timings, not results.
+TIMING_METRICS = ("tokens_per_second", "wall_time", "session_wall_time")
 
 
 def _leaves(value, prefix=""):
@@ -51,6 +54,8 @@ def numbers(workdir):
             rows = json.load(f)
         rows = rows.get("rows", rows) if isinstance(rows, dict) else rows
         for i, row in enumerate(rows):
+            if row.get("metric") in TIMING_METRICS:
+                continue
             for leaf, value in _leaves(row):
                 out[f"results[{i}]{leaf}"] = value
     return out
