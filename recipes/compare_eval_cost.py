@@ -8,8 +8,9 @@ attribution, two linear probes on the same held-out passages, and
 punctuation restoration, a tagging probe), plus held-out LM and the
 untrained reference of each attention mode. Only shipped data is used.
 
-At the default budget (1e12 FLOPs per run) one run trains for about a
-minute on 2 loaded CPU cores; the whole grid takes about 25 minutes:
+At the default budget (1e12 FLOPs per run), on 2 CPU cores at load
+average 7-8, one run trained for 108-189 s and each run with its
+evaluations took 6-7 minutes (docs/performance.md, "Evaluation cost"):
 
     keras-objectives compare recipes/compare_eval_cost.py --workdir runs/cost
 
