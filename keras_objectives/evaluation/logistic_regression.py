@@ -12,11 +12,11 @@ numerical tolerance; the seed only sets the starting point.
 The logits `z @ W` are computed with single-threaded BLAS
 (`one_blas_thread`): the matrices are thin (examples x features x
 classes), and on a 2-core machine busy with TensorFlow's thread pools,
-spinning BLAS threads made that product about 4x slower. Threads split
-that product by rows, never a sum, so it is bit-for-bit the same. The
-gradient `z.T @ P` sums over the examples, and OpenBLAS splits that sum
-across its threads for some shapes: it keeps the default threads, so every
-probe number stays exactly what it was.
+spinning BLAS threads made that product about 4x slower. On one thread
+it came out bit-for-bit the same on every shape tried (a test checks
+it). The gradient `z.T @ P`, a sum over the examples, did not for some
+shapes: it keeps the default threads, so every probe number stays
+exactly what it was.
 """
 
 import contextlib
@@ -163,7 +163,7 @@ class LogisticRegression:
 
         def fun(params):
             w, b = params[:d * k].reshape(d, k), params[d * k:]
-            with one_blas_thread():  # Split by rows: the same numbers.
+            with one_blas_thread():  # The same numbers (module docstring).
                 logits = z @ w
             logits += b
             logits -= _row_max(logits)
