@@ -9,8 +9,8 @@ punctuation restoration, a tagging probe), plus held-out LM and the
 untrained reference of each attention mode. Only shipped data is used.
 
 At the default budget (1e12 FLOPs per run), on 2 CPU cores at load
-average 7-8, one run trained for 108-189 s and each run with its
-evaluations took 6-7 minutes (docs/performance.md, "Evaluation cost"):
+average 3-8, each run's training loop took 39-189 s and the grid 55
+minutes (docs/performance.md, "Evaluation cost"):
 
     keras-objectives compare recipes/compare_eval_cost.py --workdir runs/cost
 
