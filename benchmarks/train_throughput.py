@@ -60,6 +60,7 @@ import tensorflow as tf  # noqa: E402
 from synthetic import zipf_features  # noqa: E402 (benchmarks/)
 
 from keras_objectives import config as config_lib  # noqa: E402
+from keras_objectives import precision  # noqa: E402
 from keras_objectives.data.special_tokens import SpecialTokens  # noqa
 from keras_objectives.data.special_tokens import reserved_tokens  # noqa
 from keras_objectives.models import Pretrainer  # noqa: E402
@@ -303,6 +304,29 @@ def print_profiles(profiles):
             f"{s.get(block, 0):17.1%}" for s in shares.values()))
 
 
+def print_machine(peaks):
+    """The CPU's bfloat16/AMX flags, oneDNN, and the matmul peaks."""
+    print(f"cpu: {precision.describe_cpu()}; oneDNN "
+          f"{'on' if precision.onednn_enabled() else 'off'} "
+          f"(TF_ENABLE_ONEDNN_OPTS), ONEDNN_MAX_CPU_ISA="
+          f"{os.environ.get('ONEDNN_MAX_CPU_ISA', 'unset')}")
+    print(f"matmul peak: float32 {peaks['float32']:.0f} GFLOP/s"
+          + (f", bfloat16 {peaks['mixed_bfloat16']:.0f} GFLOP/s"
+             if "mixed_bfloat16" in peaks else ""))
+
+
+def print_ratios(rates, cpu, keys):
+    """mixed_bfloat16 over float32, by wall time and by CPU time."""
+    print("mixed_bfloat16 / float32 (tok/s by wall time, and by CPU time):")
+    for policy, jit, name in keys:
+        other = ("float32", jit, name)
+        if policy == "mixed_bfloat16" and other in rates:
+            key = (policy, jit, name)
+            print(f"  xla {'on' if jit else 'off':3s} {name:24s} "
+                  f"{rates[key] / rates[other]:6.3f} "
+                  f"{cpu[other] / cpu[key]:6.3f}")
+
+
 # --- the run -------------------------------------------------------------
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -401,9 +425,7 @@ def main(argv=None):
             loads.append(os.getloadavg()[0])
 
     # --- the table -------------------------------------------------------
-    print(f"matmul peak: float32 {peaks['float32']:.0f} GFLOP/s"
-          + (f", bfloat16 {peaks['mixed_bfloat16']:.0f} GFLOP/s"
-             if "mixed_bfloat16" in peaks else ""))
+    print_machine(peaks)
     print(f"model: {args.layers} layers x {args.hidden} wide, "
           f"{args.hidden // 64} heads, FFN {4 * args.hidden}, "
           f"V={VOCABULARY_SIZE}, L={args.sequence_length}, "
@@ -438,6 +460,8 @@ def main(argv=None):
                       f"{name:24s} {rates[ref] / rates[key]:6.3f} "
                       f"{rates[key] / rates[ref]:6.3f} "
                       f"{cpu[key] / cpu[ref]:6.3f}")
+    print_ratios(rates, cpu, keys)
+    print(f"load (/proc/loadavg) at the end: {os.getloadavg()}")
     if args.profile:  # XLA clusters are opaque to framework op stats.
         print_profiles({
             key: op_profile(model, dataset, args.steps,
