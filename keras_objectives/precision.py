@@ -14,8 +14,8 @@ the measurements in docs/performance.md (4 x 256 MLM body, 2 cores):
 * short runs (fewer than `XLA_MIN_STEPS` steps) never compile: tracing
   and compiling a train step takes 15-60 CPU-seconds, more than a short
   run saves;
-* several local replicas (`mirrored` over several devices): off, because
-  Keras 3 cannot XLA-compile a step that spans local devices; TPUs: on.
+* several replicas: off (Keras 3 cannot XLA-compile a step that spans
+  local devices, and multi-worker XLA is untested here); TPUs: on.
 """
 
 import os
@@ -72,14 +72,15 @@ def describe_cpu(flags=None):
 
 
 def resolve_jit_compile(jit_compile, mixed_precision, steps,
-                        local_replicas=1, tpu=False, flags=None):
+                        replicas=1, tpu=False, flags=None):
     """`training.jit_compile` as a bool; `"auto"` picks per precision.
 
     Args:
         jit_compile: `True`, `False` or `"auto"`.
         mixed_precision: the run's policy (`None` is float32).
         steps: the run's training steps.
-        local_replicas: devices the step spans in this process.
+        replicas: replicas in sync (`auto` compiles only one; Keras 3
+            cannot compile a step over several local devices).
         tpu: whether the strategy is a `TPUStrategy`.
         flags: CPU flags (default: this machine's).
 
@@ -99,7 +100,7 @@ def resolve_jit_compile(jit_compile, mixed_precision, steps,
         return bool(jit_compile)
     if tpu:
         return True
-    if local_replicas > 1 or steps < XLA_MIN_STEPS:
+    if replicas > 1 or steps < XLA_MIN_STEPS:
         return False
     if mixed_precision == "mixed_bfloat16":
         return not bf16_hardware(flags)

@@ -123,7 +123,7 @@ def resolve_jit_compile(config, strategy=None):
     strategy = strategy or tf.distribute.get_strategy()
     return precision.resolve_jit_compile(
         t["jit_compile"], t["mixed_precision"], t["steps"],
-        local_replicas=distribute.num_local_replicas(strategy),
+        replicas=strategy.num_replicas_in_sync,
         tpu=isinstance(strategy, tf.distribute.TPUStrategy),
     )
 

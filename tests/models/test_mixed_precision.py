@@ -104,7 +104,7 @@ def test_float32_graph_has_no_bfloat16(policy):
 ])
 def test_resolve_jit_compile(jit, mixed, steps, flags, replicas, expected):
     assert precision.resolve_jit_compile(
-        jit, mixed, steps, local_replicas=replicas, flags=flags) is expected
+        jit, mixed, steps, replicas=replicas, flags=flags) is expected
 
 
 def test_describe_cpu_says_when_bf16_is_emulated():
