@@ -230,41 +230,42 @@ def fit_window(model, dataset, steps):
             history.history["loss"][-1])
 
 
-BLOCKS = (  # (op name scope prefix, block), first match wins.
-    ("attention_mask", "attention mask"),
-    ("position_", "position ids/embedding"),
-    ("self_attention", "attention scores, softmax, norm"),
-    ("feedforward", "feedforward (+ its norm)"),
-    ("mlm_head", "MLM head (gather, dense, tied V)"),
-    ("masked_lm_head", "MLM head (gather, dense, tied V)"),
-    ("token_embedding", "embeddings"),
-    ("segment_embedding", "embeddings"),
-    ("embeddings_", "embeddings"),
-    ("final_layer_norm", "embeddings"),
-    ("compile_loss", "loss"),
-    ("adam", "optimizer"),
-)
+MATMULS = ("MatMul", "BatchMatMul", "Einsum")
+PROJECTIONS = ("query", "key", "value", "attention_output")
 
 
-def block_of(op_name):
-    """The model block an op belongs to, from its name scope."""
-    parts = op_name.split("/")
-    for i, part in enumerate(parts):
-        for prefix, block in BLOCKS:
-            if part.startswith(prefix):
-                if block.startswith("attention scores") and any(
-                        p.startswith(("query", "key", "value", "attention_o"))
-                        for p in parts[i + 1:]):
-                    block = "attention q/k/v/o projections"
-                if "gradient_tape" in parts and block not in (
-                        "optimizer", "loss"):
-                    return block + " bwd"
-                return block
-    return "other (metrics, unnamed)"
+def category_of(name, op_type):
+    """The profile row of one op, from its type and name scope."""
+    parts = name.split("/")
+    if op_type == "Cast":
+        return "casts (bfloat16 <-> float32)"
+    if any(p.startswith("compile_loss") for p in parts):
+        return "loss (softmax cross-entropy)"
+    if any(p.startswith("adam") for p in parts):
+        return "optimizer (AdamW/Adam, clipping)"
+    if any(p.startswith(("mlm_head", "masked_lm_head")) for p in parts):
+        return "MLM head (gather, dense, tied logits)"
+    if "layer_norm" in name:
+        return "layer norms"
+    if "Gelu" in name or "gelu" in name:
+        return "GELU"
+    attention = any(p.startswith("self_attention") for p in parts)
+    projection = any(p.startswith(PROJECTIONS) for p in parts)
+    if any(m in op_type for m in MATMULS):
+        if attention and not projection:
+            return "attention batch-matmuls (QK^T, PV)"
+        return "dense matmuls (q/k/v/o, feedforward)"
+    if attention and not projection:
+        return "softmax, scale, mask"
+    if "embedding" in name or "position" in name:
+        return "embeddings, positions"
+    if op_type in ("BiasAdd", "BiasAddGrad", "AddV2", "AddN"):
+        return "bias adds, residual adds, gradient sums"
+    return "metrics and other"
 
 
 def op_profile(model, dataset, steps, logdir):
-    """Self time per model block over `steps` traced steps (tf.profiler)."""
+    """Self time per op category over `steps` traced steps (tf.profiler)."""
     import collections
     import glob
     import json
@@ -285,23 +286,29 @@ def op_profile(model, dataset, steps, logdir):
         row = dict(zip(columns, [c.get("v") if c else None
                                  for c in row["c"]], strict=True))
         if row["type"] != "IDLE":
-            times[block_of(row["operation"])] += row["total_self_time"]
+            times[category_of(row["operation"], row["type"])] += row[
+                "total_self_time"]
     return times
 
 
-def print_profiles(profiles):
-    """Each configuration's share of op self time, by model block."""
-    shares = {key: {op: t / sum(times.values()) for op, t in times.items()}
-              for key, times in profiles.items()}
-    blocks = sorted(set().union(*shares.values()),
-                    key=lambda b: -max(s.get(b, 0) for s in shares.values()))
+def print_profiles(profiles, steps):
+    """Each configuration's op self time by category: ms/step and share."""
     labels = [f"{'bf16 ' if p != 'float32' else ''}{MODELS[name][2]}"
-              for p, jit, name in shares]
-    print("where time goes (tf.profiler op self time, no XLA):")
-    print(f"  {'block':36s}" + "".join(f"{x:>17s}" for x in labels))
-    for block in blocks:
-        print(f"  {block:36s}" + "".join(
-            f"{s.get(block, 0):17.1%}" for s in shares.values()))
+              for p, jit, name in profiles]
+    rows = sorted(set().union(*profiles.values()),
+                  key=lambda r: -max(t.get(r, 0) for t in profiles.values()))
+    print("where time goes (tf.profiler op self time summed over threads, "
+          "no XLA; ms/step and share):")
+    print(f"  {'ops':42s}" + "".join(f"{x:>20s}" for x in labels))
+    for row in rows + ["total"]:
+        print(f"  {row:42s}" + "".join(
+            f"{cell(times, row, steps):>20s}" for times in profiles.values()))
+
+
+def cell(times, row, steps):
+    total = sum(times.values())
+    value = total if row == "total" else times.get(row, 0)
+    return f"{value / steps / 1e3:7.0f} {value / total:6.1%}"
 
 
 def print_machine(peaks):
@@ -468,7 +475,7 @@ def main(argv=None):
                             os.path.join(args.profile, f"{i}"))
             for i, (key, (model, dataset)) in enumerate(configs.items())
             if not key[1]
-        })
+        }, args.steps)
 
 
 if __name__ == "__main__":
