@@ -272,6 +272,12 @@ def op_profile(model, dataset, steps, logdir):
 
     from tensorflow.python.profiler.internal import _pywrap_profiler_plugin
 
+    # The profiler's first session starts slowly and charges its start-up
+    # to the first ops it sees: trace one step and throw it away.
+    tf.profiler.experimental.start(os.path.join(logdir, "discard"))
+    model.fit(dataset, epochs=1, steps_per_epoch=1, verbose=0)
+    tf.profiler.experimental.stop()
+    logdir = os.path.join(logdir, "kept")
     tf.profiler.experimental.start(logdir)
     model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
     tf.profiler.experimental.stop()
