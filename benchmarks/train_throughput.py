@@ -7,6 +7,9 @@
 
 From one process:
 
+0. **The CPU.** Its bfloat16/AMX flags (`avx512_bf16`, `amx_bf16`,
+   `amx_tile`), or a statement that bfloat16 is emulated there (float32
+   stays the default), and whether TensorFlow's oneDNN kernels are on.
 1. **Peak.** The machine's own matmul peak: chains of square
    `tf.linalg.matmul` (1024, 2048, 3072) in a `tf.function`, best of several
    calls. MFU is model FLOP/s over this float32 peak (also under
@@ -39,7 +42,11 @@ Timing: each configuration is warmed up (tracing, XLA compilation), then
 so load from other processes hits every configuration alike. A window's
 rate excludes its first step (iterator start-up): `(steps - 1) * tokens`
 over the time between the first and last `on_train_batch_end`. The table
-shows the median window, with the min and max.
+shows the median window, with the min and max, the process CPU seconds per
+step (less disturbed by other jobs' load), and the mixed_bfloat16 /
+float32 ratios by both. `--profile DIR` adds tf.profiler op self time by
+category (dense and attention matmuls, softmax, layer norms, GELU, casts,
+the MLM head, loss, optimizer).
 """
 
 import argparse
