@@ -64,16 +64,11 @@ def base_config():
             "steps_per_checkpoint": 100,  # Also the logging interval.
             "keep_checkpoints": 3,
             "eval_batches": 8,  # Held-out batches per evaluation.
-            # XLA: "auto" is on for float32 runs of 2,000+ steps (+16-40%
-            # tok/s for a 4 x 256 body), off for mixed_bfloat16 on CPUs
-            # with bfloat16 hardware (oneDNN's AMX kernels are 2x XLA's),
-            # off for short runs (compiling costs more than they gain) and
-            # over several replicas (docs/performance.md).
+            # XLA "auto": per precision and CPU (keras_objectives.precision,
+            # docs/performance.md); off for short runs and several replicas.
             "jit_compile": "auto",
-            # None (float32) | mixed_bfloat16 | mixed_float16. float32 stays
-            # the default everywhere, so results do not depend on the CPU;
-            # mixed_bfloat16 is 1.6-1.9x faster where the CPU has AMX or
-            # AVX512-BF16 and slower where it emulates bfloat16.
+            # None (float32, on every CPU: results do not depend on it) |
+            # mixed_bfloat16 (1.6-1.9x with AMX, slower if emulated).
             "mixed_precision": None,
             "deterministic": False,  # tf op determinism (bitwise resume).
             "peak_flops": None,  # Hardware peak FLOP/s, for MFU.
