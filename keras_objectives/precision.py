@@ -4,11 +4,11 @@
 second may be `"auto"`: it resolves here, per precision and hardware, from
 the measurements in docs/performance.md (4 x 256 MLM body, 2 cores):
 
-* float32: XLA on (it fuses the element-wise ops around the matmuls;
-  +25-40% tokens/s on AVX2 and AMX CPUs alike);
+* float32: XLA on (it fuses the element-wise ops around the matmuls:
+  +16% tokens/s on an AMX Xeon, +40% on an AVX2 EPYC);
 * mixed_bfloat16 on a CPU with bfloat16 hardware (AVX512-BF16 or AMX):
   XLA off. XLA's CPU backend does not emit AMX kernels for bfloat16
-  dots, while TensorFlow's oneDNN kernels do;
+  dots, while TensorFlow's oneDNN kernels do (2x XLA's tokens/s);
 * mixed_bfloat16 on a CPU without it: bfloat16 is emulated, and XLA is
   twice as fast as the emulated kernels, so XLA on;
 * short runs (fewer than `XLA_MIN_STEPS` steps) never compile: tracing
