@@ -12,30 +12,24 @@ import time
 
 import tensorflow as tf
 
+from keras_objectives import precision
+
 # The instruction-set flags that change what TensorFlow's CPU kernels do.
 FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16",
          "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8")
 
 
-def cpu_info(path="/proc/cpuinfo"):
-    """`(model name, set of flags)` of the first CPU (empty if unknown)."""
-    model, flags = "unknown CPU", set()
-    if not os.path.exists(path):
-        return model, flags
-    with open(path) as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            key = key.strip()
-            if key == "model name" and model == "unknown CPU":
-                model = value.strip()
-            elif key == "flags" and not flags:
-                flags = set(value.split())
-    return model, flags
-
-
-def bf16_hardware(flags):
-    """True if the CPU computes bfloat16 natively (AVX512-BF16 or AMX)."""
-    return bool({"avx512_bf16", "amx_bf16"} & set(flags))
+def cpu_model(path="/proc/cpuinfo"):
+    """The first CPU's model name ("unknown CPU" where it cannot be read)."""
+    try:
+        with open(path) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    return value.strip()
+    except OSError:
+        pass
+    return "unknown CPU"
 
 
 def matmul_peak(dtype="float32", sizes=(1024, 2048, 3072), calls=5):
@@ -63,14 +57,12 @@ def matmul_peak(dtype="float32", sizes=(1024, 2048, 3072), calls=5):
 
 
 def describe(peak=True):
-    """Lines naming the CPU, its relevant flags, cores, load and peak."""
-    model, flags = cpu_info()
+    """Lines naming the CPU, its relevant flags, bfloat16, load and peak."""
+    flags = precision.cpu_flags()
     present = [f for f in FLAGS if f in flags] or ["none of " + ", ".join(
         FLAGS)]
-    lines = [f"cpu: {model}, {os.cpu_count()} logical cores; flags: "
-             + " ".join(present)]
-    if not bf16_hardware(flags):
-        lines.append("bfloat16: emulated (no avx512_bf16 or amx_bf16 flag)")
+    lines = [f"cpu: {cpu_model()}, {os.cpu_count()} logical cores; flags: "
+             + " ".join(present), precision.describe_cpu(flags)]
     if peak:
         gflops = matmul_peak(sizes=(1024, 2048), calls=3)
         lines.append(f"matmul peak: float32 {gflops:.0f} GFLOP/s")

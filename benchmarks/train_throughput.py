@@ -50,7 +50,6 @@ the MLM head, loss, optimizer).
 """
 
 import argparse
-import math
 import os
 import statistics
 import sys
@@ -64,6 +63,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras  # noqa: E402
 import keras_hub  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from machine import matmul_peak  # noqa: E402 (benchmarks/)
 from synthetic import zipf_features  # noqa: E402 (benchmarks/)
 
 from keras_objectives import config as config_lib  # noqa: E402
@@ -79,31 +79,6 @@ from keras_objectives.training import model_inputs  # noqa: E402
 
 VOCABULARY_SIZE = 7877  # The shipped vocabulary (docs/data.md).
 LEARNING_RATE = 5e-4  # The base config's; it does not change the speed.
-
-
-# --- 1. the machine's peak ---------------------------------------------
-def matmul_peak(dtype="float32", sizes=(1024, 2048, 3072), calls=5):
-    """Best GFLOP/s of chained square matmuls of `dtype`."""
-    best = 0.0
-    for n in sizes:
-        chain = max(1, round(2e10 / (2 * n**3)))  # ~20 GFLOP per call
-        a = tf.random.normal((n, n), dtype="float32")
-        b = tf.random.normal((n, n), dtype="float32") / math.sqrt(n)
-        a, b = tf.cast(a, dtype), tf.cast(b, dtype)
-
-        @tf.function
-        def run(x, b=b, chain=chain):
-            for _ in range(chain):  # Each product feeds the next: no CSE.
-                x = tf.linalg.matmul(x, b)
-            return tf.reduce_sum(x[:1, :1])
-
-        run(a).numpy()
-        for _ in range(calls):
-            start = time.perf_counter()
-            run(a).numpy()
-            seconds = time.perf_counter() - start
-            best = max(best, 2 * n**3 * chain / seconds / 1e9)
-    return best
 
 
 # --- data: synthetic Zipf ids, masked once, cached -----------------------

@@ -15,6 +15,8 @@ sys.path.insert(0, BENCHMARKS)
 
 import machine  # noqa: E402 (benchmarks/)
 
+from keras_objectives import precision  # noqa: E402
+
 CPUINFO = """processor\t: 0
 model name\t: Example CPU @ 2.0GHz
 flags\t\t: fpu sse avx2 fma avx512f avx512_bf16 amx_tile amx_bf16
@@ -24,25 +26,23 @@ flags\t\t: fpu sse avx2 fma avx512f avx512_bf16 amx_tile amx_bf16
 """
 
 
-def test_cpu_info_reads_model_and_flags(tmp_path):
+def test_cpu_model_and_flags_from_cpuinfo(tmp_path):
     path = tmp_path / "cpuinfo"
     path.write_text(CPUINFO)
-    model, flags = machine.cpu_info(str(path))
-    assert model == "Example CPU @ 2.0GHz"
+    assert machine.cpu_model(str(path)) == "Example CPU @ 2.0GHz"
+    flags = precision.cpu_flags(str(path))
     assert {"avx2", "avx512_bf16", "amx_bf16"} <= flags
-    assert machine.bf16_hardware(flags)
-    assert not machine.bf16_hardware({"avx2", "fma", "avx512f"})
-    assert machine.cpu_info(str(tmp_path / "missing")) == ("unknown CPU",
-                                                           set())
+    assert precision.bf16_hardware(flags) == ["amx_bf16", "avx512_bf16"]
+    assert machine.cpu_model(str(tmp_path / "missing")) == "unknown CPU"
 
 
-def test_describe_names_flags_and_load_without_timing():
+def test_describe_names_flags_bf16_and_load_without_timing():
     lines = machine.describe(peak=False)
     assert lines[0].startswith("cpu: ") and "flags:" in lines[0]
     assert lines[-1].startswith("load average: ")
-    _, flags = machine.cpu_info()
-    emulated = any(line.startswith("bfloat16: emulated") for line in lines)
-    assert emulated == (not machine.bf16_hardware(flags))
+    emulated = any(line.startswith("no bfloat16 hardware") for line in lines)
+    assert emulated == (not precision.bf16_hardware())
+    assert not any(line.startswith("matmul peak") for line in lines)
 
 
 @pytest.mark.large
