@@ -8,11 +8,13 @@ Zipf over a 30,522-id vocabulary, `[CLS] ... [SEP]` and some padding, fixed
 numpy seed), each transform runs in-graph as `ds.batch(b).map(layer)` and the
 dataset is iterated. The batched dataset is cached first, so every row shares
 the same pipeline cost (the `identity` row). Timing: one warm-up pass, then
-`--repeats` passes per method, interleaved across methods (in a rotating
-order) so load from other processes hits them alike, keeping each method's
-best. Prints sequences/s and
-the ratio to `keras_hub.layers.MaskedLMMaskGenerator` (which selects
-`ceil(0.15 n)` tokens, like our `exact_ceil`). Takes about a minute.
+`--runs` runs of `--repeats` passes per method, interleaved across methods
+(in a rotating order) so load from other processes hits them alike,
+keeping each method's best pass per run. Prints sequences/s and the ratio
+to `keras_hub.layers.MaskedLMMaskGenerator` (which selects `ceil(0.15 n)`
+tokens, like our `exact_ceil`): the median over runs with its range, and
+the CPU's flags, load and matmul peak beside them. Takes about two
+minutes.
 
 The Chinese rows (`ours Chinese whole_word ...`) mask the same ids as
 character tokens whose words come from a `word_starts` feature (words of
@@ -27,6 +29,7 @@ seconds per MB (needs the `[zh]` extra).
 
 import argparse
 import os
+import statistics
 import sys
 import time
 
@@ -35,6 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Run from a checkout without installing the package.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import machine  # noqa: E402 (benchmarks/)
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from synthetic import zipf_features  # noqa: E402 (benchmarks/)
@@ -124,12 +128,30 @@ def methods(selection_length):
     return out
 
 
+def time_passes(datasets, repeats, offset=0):
+    """Best seconds per pass over each dataset, in a rotating order."""
+    best = {name: float("inf") for name in datasets}
+    names = list(datasets)
+    for repeat in range(repeats):
+        # Rotate the order so no method always follows the same one.
+        shift = (repeat + offset) % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            for _ in datasets[name]:
+                pass
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--length", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=1024)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed passes per method in a run (best kept)")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="runs; ratios are reported as their median")
     parser.add_argument("--segmentation", action="store_true")
     parser.add_argument("--segmentation-mb", type=float, default=2.0)
     args = parser.parse_args(argv)
@@ -146,25 +168,26 @@ def main(argv=None):
     for ds in datasets.values():  # warm-up: trace and run once
         for _ in ds:
             pass
-    best = {name: float("inf") for name in datasets}
     names = list(datasets)
-    for repeat in range(args.repeats):
-        # Rotate the order so no method always follows the same one.
-        shift = repeat % len(names)
-        for name in names[shift:] + names[:shift]:
-            start = time.perf_counter()
-            for _ in datasets[name]:
-                pass
-            best[name] = min(best[name], time.perf_counter() - start)
+    reference = "keras-hub MaskedLMMaskGenerator"
+    ratios = {name: [] for name in names}
+    rates = {name: [] for name in names}
+    for run in range(args.runs):
+        best = time_passes(datasets, args.repeats, offset=run)
+        for name in names:
+            rates[name].append(rows / best[name])
+            ratios[name].append(best[reference] / best[name])
 
-    reference = rows / best["keras-hub MaskedLMMaskGenerator"]
-    print(f"{rows} x {args.length} tokens, batch {args.batch_size}, "
-          f"best of {args.repeats}")
-    print(f"{'method':36s} {'seq/s':>10s} {'vs keras-hub':>13s}")
-    for name, seconds in best.items():
-        rate = rows / seconds
-        print(f"{name:36s} {rate:10.0f} {rate / reference:12.2f}x")
-    print(f"load average: {open('/proc/loadavg').read().split()[:3]}")
+    print(f"{rows} x {args.length} tokens, batch {args.batch_size}; "
+          f"{args.runs} runs of best-of-{args.repeats} passes; median run "
+          "[min-max over runs]")
+    print(f"{'method':36s} {'seq/s':>10s} {'vs keras-hub':>24s}")
+    for name in names:
+        r = sorted(ratios[name])
+        print(f"{name:36s} {statistics.median(rates[name]):10.0f} "
+              f"{statistics.median(r):8.2f}x [{r[0]:.2f}-{r[-1]:.2f}]")
+    for line in machine.describe():
+        print(line)
     if args.segmentation:
         size, jieba_seconds, stats = segmentation_seconds_per_mb(
             args.segmentation_mb)

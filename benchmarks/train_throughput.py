@@ -7,6 +7,9 @@
 
 From one process:
 
+0. **The CPU.** Its bfloat16/AMX flags (`avx512_bf16`, `amx_bf16`,
+   `amx_tile`), or a statement that bfloat16 is emulated there (float32
+   stays the default), and whether TensorFlow's oneDNN kernels are on.
 1. **Peak.** The machine's own matmul peak: chains of square
    `tf.linalg.matmul` (1024, 2048, 3072) in a `tf.function`, best of several
    calls. MFU is model FLOP/s over this float32 peak (also under
@@ -39,11 +42,14 @@ Timing: each configuration is warmed up (tracing, XLA compilation), then
 so load from other processes hits every configuration alike. A window's
 rate excludes its first step (iterator start-up): `(steps - 1) * tokens`
 over the time between the first and last `on_train_batch_end`. The table
-shows the median window, with the min and max.
+shows the median window, with the min and max, the process CPU seconds per
+step (less disturbed by other jobs' load), and the mixed_bfloat16 /
+float32 ratios by both. `--profile DIR` adds tf.profiler op self time by
+category (dense and attention matmuls, softmax, layer norms, GELU, casts,
+the MLM head, loss, optimizer).
 """
 
 import argparse
-import math
 import os
 import statistics
 import sys
@@ -57,9 +63,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras  # noqa: E402
 import keras_hub  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from machine import matmul_peak  # noqa: E402 (benchmarks/)
 from synthetic import zipf_features  # noqa: E402 (benchmarks/)
 
 from keras_objectives import config as config_lib  # noqa: E402
+from keras_objectives import precision  # noqa: E402
 from keras_objectives.data.special_tokens import SpecialTokens  # noqa
 from keras_objectives.data.special_tokens import reserved_tokens  # noqa
 from keras_objectives.models import Pretrainer  # noqa: E402
@@ -71,31 +79,6 @@ from keras_objectives.training import model_inputs  # noqa: E402
 
 VOCABULARY_SIZE = 7877  # The shipped vocabulary (docs/data.md).
 LEARNING_RATE = 5e-4  # The base config's; it does not change the speed.
-
-
-# --- 1. the machine's peak ---------------------------------------------
-def matmul_peak(dtype="float32", sizes=(1024, 2048, 3072), calls=5):
-    """Best GFLOP/s of chained square matmuls of `dtype`."""
-    best = 0.0
-    for n in sizes:
-        chain = max(1, round(2e10 / (2 * n**3)))  # ~20 GFLOP per call
-        a = tf.random.normal((n, n), dtype="float32")
-        b = tf.random.normal((n, n), dtype="float32") / math.sqrt(n)
-        a, b = tf.cast(a, dtype), tf.cast(b, dtype)
-
-        @tf.function
-        def run(x, b=b, chain=chain):
-            for _ in range(chain):  # Each product feeds the next: no CSE.
-                x = tf.linalg.matmul(x, b)
-            return tf.reduce_sum(x[:1, :1])
-
-        run(a).numpy()
-        for _ in range(calls):
-            start = time.perf_counter()
-            run(a).numpy()
-            seconds = time.perf_counter() - start
-            best = max(best, 2 * n**3 * chain / seconds / 1e9)
-    return best
 
 
 # --- data: synthetic Zipf ids, masked once, cached -----------------------
@@ -229,47 +212,54 @@ def fit_window(model, dataset, steps):
             history.history["loss"][-1])
 
 
-BLOCKS = (  # (op name scope prefix, block), first match wins.
-    ("attention_mask", "attention mask"),
-    ("position_", "position ids/embedding"),
-    ("self_attention", "attention scores, softmax, norm"),
-    ("feedforward", "feedforward (+ its norm)"),
-    ("mlm_head", "MLM head (gather, dense, tied V)"),
-    ("masked_lm_head", "MLM head (gather, dense, tied V)"),
-    ("token_embedding", "embeddings"),
-    ("segment_embedding", "embeddings"),
-    ("embeddings_", "embeddings"),
-    ("final_layer_norm", "embeddings"),
-    ("compile_loss", "loss"),
-    ("adam", "optimizer"),
-)
+MATMULS = ("MatMul", "BatchMatMul", "Einsum")
+PROJECTIONS = ("query", "key", "value", "attention_output")
 
 
-def block_of(op_name):
-    """The model block an op belongs to, from its name scope."""
-    parts = op_name.split("/")
-    for i, part in enumerate(parts):
-        for prefix, block in BLOCKS:
-            if part.startswith(prefix):
-                if block.startswith("attention scores") and any(
-                        p.startswith(("query", "key", "value", "attention_o"))
-                        for p in parts[i + 1:]):
-                    block = "attention q/k/v/o projections"
-                if "gradient_tape" in parts and block not in (
-                        "optimizer", "loss"):
-                    return block + " bwd"
-                return block
-    return "other (metrics, unnamed)"
+def category_of(name, op_type):
+    """The profile row of one op, from its type and name scope."""
+    parts = name.split("/")
+    if op_type == "Cast":
+        return "casts (bfloat16 <-> float32)"
+    if any(p.startswith("compile_loss") for p in parts):
+        return "loss (softmax cross-entropy)"
+    if any(p.startswith("adam") for p in parts):
+        return "optimizer (AdamW/Adam, clipping)"
+    if any(p.startswith(("mlm_head", "masked_lm_head")) for p in parts):
+        return "MLM head (gather, dense, tied logits)"
+    if "layer_norm" in name:
+        return "layer norms"
+    if "Gelu" in name or "gelu" in name:
+        return "GELU"
+    attention = any(p.startswith("self_attention") for p in parts)
+    projection = any(p.startswith(PROJECTIONS) for p in parts)
+    if any(m in op_type for m in MATMULS):
+        if attention and not projection:
+            return "attention batch-matmuls (QK^T, PV)"
+        return "dense matmuls (q/k/v/o, feedforward)"
+    if attention and not projection:
+        return "softmax, scale, mask"
+    if "embedding" in name or "position" in name:
+        return "embeddings, positions"
+    if op_type in ("BiasAdd", "BiasAddGrad", "AddV2", "AddN"):
+        return "bias adds, residual adds, gradient sums"
+    return "metrics and other"
 
 
 def op_profile(model, dataset, steps, logdir):
-    """Self time per model block over `steps` traced steps (tf.profiler)."""
+    """Self time per op category over `steps` traced steps (tf.profiler)."""
     import collections
     import glob
     import json
 
     from tensorflow.python.profiler.internal import _pywrap_profiler_plugin
 
+    # The profiler's first session starts slowly and charges its start-up
+    # to the first ops it sees: trace one step and throw it away.
+    tf.profiler.experimental.start(os.path.join(logdir, "discard"))
+    model.fit(dataset, epochs=1, steps_per_epoch=1, verbose=0)
+    tf.profiler.experimental.stop()
+    logdir = os.path.join(logdir, "kept")
     tf.profiler.experimental.start(logdir)
     model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
     tf.profiler.experimental.stop()
@@ -284,23 +274,52 @@ def op_profile(model, dataset, steps, logdir):
         row = dict(zip(columns, [c.get("v") if c else None
                                  for c in row["c"]], strict=True))
         if row["type"] != "IDLE":
-            times[block_of(row["operation"])] += row["total_self_time"]
+            times[category_of(row["operation"], row["type"])] += row[
+                "total_self_time"]
     return times
 
 
-def print_profiles(profiles):
-    """Each configuration's share of op self time, by model block."""
-    shares = {key: {op: t / sum(times.values()) for op, t in times.items()}
-              for key, times in profiles.items()}
-    blocks = sorted(set().union(*shares.values()),
-                    key=lambda b: -max(s.get(b, 0) for s in shares.values()))
+def print_profiles(profiles, steps):
+    """Each configuration's op self time by category: ms/step and share."""
     labels = [f"{'bf16 ' if p != 'float32' else ''}{MODELS[name][2]}"
-              for p, jit, name in shares]
-    print("where time goes (tf.profiler op self time, no XLA):")
-    print(f"  {'block':36s}" + "".join(f"{x:>17s}" for x in labels))
-    for block in blocks:
-        print(f"  {block:36s}" + "".join(
-            f"{s.get(block, 0):17.1%}" for s in shares.values()))
+              for p, jit, name in profiles]
+    rows = sorted(set().union(*profiles.values()),
+                  key=lambda r: -max(t.get(r, 0) for t in profiles.values()))
+    print("where time goes (tf.profiler op self time summed over threads, "
+          "no XLA; ms/step and share):")
+    print(f"  {'ops':42s}" + "".join(f"{x:>20s}" for x in labels))
+    for row in rows + ["total"]:
+        print(f"  {row:42s}" + "".join(
+            f"{cell(times, row, steps):>20s}" for times in profiles.values()))
+
+
+def cell(times, row, steps):
+    total = sum(times.values())
+    value = total if row == "total" else times.get(row, 0)
+    return f"{value / steps / 1e3:7.0f} {value / total:6.1%}"
+
+
+def print_machine(peaks):
+    """The CPU's bfloat16/AMX flags, oneDNN, and the matmul peaks."""
+    print(f"cpu: {precision.describe_cpu()}; oneDNN "
+          f"{'on' if precision.onednn_enabled() else 'off'} "
+          f"(TF_ENABLE_ONEDNN_OPTS), ONEDNN_MAX_CPU_ISA="
+          f"{os.environ.get('ONEDNN_MAX_CPU_ISA', 'unset')}")
+    print(f"matmul peak: float32 {peaks['float32']:.0f} GFLOP/s"
+          + (f", bfloat16 {peaks['mixed_bfloat16']:.0f} GFLOP/s"
+             if "mixed_bfloat16" in peaks else ""))
+
+
+def print_ratios(rates, cpu, keys):
+    """mixed_bfloat16 over float32, by wall time and by CPU time."""
+    print("mixed_bfloat16 / float32 (tok/s by wall time, and by CPU time):")
+    for policy, jit, name in keys:
+        other = ("float32", jit, name)
+        if policy == "mixed_bfloat16" and other in rates:
+            key = (policy, jit, name)
+            print(f"  xla {'on' if jit else 'off':3s} {name:24s} "
+                  f"{rates[key] / rates[other]:6.3f} "
+                  f"{cpu[other] / cpu[key]:6.3f}")
 
 
 # --- the run -------------------------------------------------------------
@@ -401,9 +420,7 @@ def main(argv=None):
             loads.append(os.getloadavg()[0])
 
     # --- the table -------------------------------------------------------
-    print(f"matmul peak: float32 {peaks['float32']:.0f} GFLOP/s"
-          + (f", bfloat16 {peaks['mixed_bfloat16']:.0f} GFLOP/s"
-             if "mixed_bfloat16" in peaks else ""))
+    print_machine(peaks)
     print(f"model: {args.layers} layers x {args.hidden} wide, "
           f"{args.hidden // 64} heads, FFN {4 * args.hidden}, "
           f"V={VOCABULARY_SIZE}, L={args.sequence_length}, "
@@ -438,13 +455,15 @@ def main(argv=None):
                       f"{name:24s} {rates[ref] / rates[key]:6.3f} "
                       f"{rates[key] / rates[ref]:6.3f} "
                       f"{cpu[key] / cpu[ref]:6.3f}")
+    print_ratios(rates, cpu, keys)
+    print(f"load (/proc/loadavg) at the end: {os.getloadavg()}")
     if args.profile:  # XLA clusters are opaque to framework op stats.
         print_profiles({
             key: op_profile(model, dataset, args.steps,
                             os.path.join(args.profile, f"{i}"))
             for i, (key, (model, dataset)) in enumerate(configs.items())
             if not key[1]
-        })
+        }, args.steps)
 
 
 if __name__ == "__main__":

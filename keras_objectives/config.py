@@ -64,10 +64,12 @@ def base_config():
             "steps_per_checkpoint": 100,  # Also the logging interval.
             "keep_checkpoints": 3,
             "eval_batches": 8,  # Held-out batches per evaluation.
-            # XLA: off, as compiling costs more than short CPU runs gain;
-            # +40% tok/s for a 4 x 256 body (docs/performance.md).
-            "jit_compile": False,
-            "mixed_precision": None,  # mixed_bfloat16 | mixed_float16.
+            # XLA "auto": per precision and CPU (keras_objectives.precision,
+            # docs/performance.md); off for short runs and several replicas.
+            "jit_compile": "auto",
+            # None (float32, on every CPU: results do not depend on it) |
+            # mixed_bfloat16 (1.6-1.9x with AMX, slower if emulated).
+            "mixed_precision": None,
             "deterministic": False,  # tf op determinism (bitwise resume).
             "peak_flops": None,  # Hardware peak FLOP/s, for MFU.
             # Audit: each worker appends the rows it reads to

@@ -67,9 +67,10 @@ def check_number(field, value, minimum=0.0, strict=False, below=None,
     return value
 
 
-def check_bool(field, value):
+def check_bool(field, value, also=""):
     if not isinstance(value, bool):
-        raise _fail(field, value, "True or False",
+        raise _fail(field, value, "True or False" + (f" {also}" if also
+                                                     else ""),
                     _fix(field, "True"))
     return value
 
@@ -191,7 +192,10 @@ def _check_training(t):
                     _fix("training.steps_per_checkpoint", next(
                         d for d in range(per_checkpoint, 0, -1)
                         if t["steps"] % d == 0)))
-    for field in ("jit_compile", "deterministic", "log_example_ids"):
+    if t["jit_compile"] != "auto":
+        check_bool("training.jit_compile", t["jit_compile"],
+                   also="or 'auto'")
+    for field in ("deterministic", "log_example_ids"):
         check_bool(f"training.{field}", t[field])
     check_choice("training.mixed_precision", t["mixed_precision"],
                  MIXED_PRECISION)

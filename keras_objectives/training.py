@@ -20,6 +20,7 @@ from keras_objectives import config as config_lib
 from keras_objectives import data
 from keras_objectives import distribute
 from keras_objectives import objectives
+from keras_objectives import precision
 from keras_objectives.callbacks import RunLogger
 from keras_objectives.data.chinese import check_word_boundaries
 from keras_objectives.models import Pretrainer
@@ -106,9 +107,25 @@ def build_model(config, objective, vocabulary_size):
         optimizer=optimizer,
         loss=objective.loss(),
         weighted_metrics=objective.metrics(),
-        jit_compile=t["jit_compile"],
+        jit_compile=resolve_jit_compile(config),
     )
     return model
+
+
+def resolve_jit_compile(config, strategy=None):
+    """`training.jit_compile` as a bool: `"auto"` resolves per precision.
+
+    `"auto"` is XLA off for short runs, off for mixed_bfloat16 on a CPU
+    with bfloat16 hardware (oneDNN's AMX kernels beat XLA's), and see
+    `keras_objectives.precision.resolve_jit_compile` for the rest.
+    """
+    t = config["training"]
+    strategy = strategy or tf.distribute.get_strategy()
+    return precision.resolve_jit_compile(
+        t["jit_compile"], t["mixed_precision"], t["steps"],
+        replicas=strategy.num_replicas_in_sync,
+        tpu=isinstance(strategy, tf.distribute.TPUStrategy),
+    )
 
 
 def train(config, workdir, verbose="auto"):
@@ -186,7 +203,7 @@ def make_strategy(config):
     )
     distribute.per_replica_batch_size(t["global_batch_size"], strategy)
     local_replicas = distribute.num_local_replicas(strategy)
-    if (t["jit_compile"] and local_replicas > 1
+    if (t["jit_compile"] is True and local_replicas > 1
             and not isinstance(strategy, tf.distribute.TPUStrategy)):
         raise ValueError(
             "Invalid value received for `training.jit_compile`. Keras 3 "

@@ -203,3 +203,23 @@ def test_a_url_workdir_is_refused_before_anything_is_written(
         with pytest.raises(ValueError, match="a local directory path"):
             run({}, "gs://bucket/compare")
     assert os.listdir(tmp_path) == []  # No local folder named `gs:`.
+
+
+def test_mixed_bfloat16_train_reduces_the_loss(corpus_dir, tmp_path):
+    import csv
+
+    import keras
+
+    config = tiny_config(corpus_dir, steps=12,
+                         mixed_precision="mixed_bfloat16", jit_compile="auto")
+    try:
+        summary = training.train(config, str(tmp_path / "bf16"), verbose=0)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    assert summary["jit_compile"] is False  # "auto": a short run
+    with open(tmp_path / "bf16" / "metrics.csv") as f:
+        losses = [float(row["loss"]) for row in csv.DictReader(f)]
+    assert len(losses) == 6 and all(np.isfinite(losses))
+    # From ln(600) = 6.4 at chance, down every logging interval.
+    assert np.all(np.diff(losses) < 0), losses
+    assert losses[-1] < losses[0] - 0.3, losses

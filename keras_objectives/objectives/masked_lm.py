@@ -6,6 +6,7 @@ import keras_hub
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.models.backbones import backbone_outputs
 from keras_objectives.models.backbones import required_inputs
+from keras_objectives.models.transformer_body import feedforward_activation
 from keras_objectives.objectives import flops
 from keras_objectives.objectives.registry import register
 from keras_objectives.objectives.token_masking import TokenMasking
@@ -82,7 +83,8 @@ class MaskedLM(TokenMasking):
         head = keras_hub.layers.MaskedLMHead(
             vocabulary_size=backbone.vocabulary_size,
             token_embedding=backbone.token_embedding,
-            intermediate_activation="gelu",
+            intermediate_activation=feedforward_activation(
+                "gelu", backbone.dtype_policy),
             dtype=backbone.dtype_policy,
             name="mlm_head",
         )

@@ -219,9 +219,9 @@ def corrupt(keys, token_ids, selected, mask_selection_length, allowed,
         decision = selection.uniform24(keys, mask_selection_length,
                                        kr.MASK_DECISION)
     else:
-        decision = tf.gather(
-            selection.uniform24(keys, num_units, kr.MASK_DECISION),
-            tf.gather(unit_ids, positions, batch_dims=1), batch_dims=1)
+        decision = selection.uniform24(
+            keys, num_units, kr.MASK_DECISION,
+            positions=tf.gather(unit_ids, positions, batch_dims=1))
     new = ids
     if to_random > to_mask:
         new = tf.where(decision < to_random,

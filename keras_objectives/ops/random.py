@@ -139,9 +139,34 @@ def random_bits(keys, length, stream=0):
         length: int or scalar tensor, the number of positions.
         stream: int, separates independent uses of the same key.
     """
-    keys = _u32(keys)
-    keys = combine(keys, tf.constant(stream, tf.int32))
-    positions = tf.cast(tf.range(length), tf.uint32)
+    return random_bits_at(keys, tf.range(length), stream)
+
+
+def random_bits_at(keys, positions, stream=0):
+    """The bits `random_bits` gives at `positions`, without the gather.
+
+    `random_bits_at(keys, p, s)` equals `tf.gather(random_bits(keys, L, s),
+    p, batch_dims=1)` for any int32 positions `p` (each number is a hash of
+    its position), which lets a transform draw one number per word or span
+    directly at its ordinal.
+
+    Args:
+        keys: uint32 tensor of per-example keys (scalar or `[batch]`).
+        positions: int tensor, `[length]` or `keys.shape + [length]`.
+        stream: int, as in `random_bits`.
+
+    Examples:
+
+    >>> keys = example_keys(0, 0, [3, 4])
+    >>> at = random_bits_at(keys, tf.constant([[2, 0], [1, 1]]))
+    >>> bool(tf.reduce_all(at == tf.gather(random_bits(keys, 3), [[2, 0],
+    ...                                    [1, 1]], batch_dims=1)))
+    True
+    """
+    positions = tf.convert_to_tensor(positions)
+    if positions.dtype != tf.uint32:  # positions are small: no int64 fold
+        positions = tf.bitcast(tf.cast(positions, tf.int32), tf.uint32)
+    keys = combine(_u32(keys), tf.constant(stream, tf.int32))
     return combine(keys[..., tf.newaxis], positions)
 
 

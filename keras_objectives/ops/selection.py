@@ -37,6 +37,8 @@ import math
 import tensorflow as tf
 
 from keras_objectives.ops import random as kr
+from keras_objectives.ops.eligibility import eligible_mask  # noqa: F401
+from keras_objectives.ops.eligibility import isin
 
 COUNT_MODES = ("bernoulli", "exact_ceil", "exact_round", "prob_round")
 
@@ -48,9 +50,14 @@ def rate_threshold(rate):
     return int(math.ceil(float(rate) * _ONE))
 
 
-def uniform24(keys, length, stream):
-    """Uniform int32 in `[0, 2^24)`: `kr.uniform(...) * 2^24`, cast-free."""
-    bits = kr.random_bits(keys, length, stream)
+def uniform24(keys, length, stream, positions=None):
+    """Uniform int32 in `[0, 2^24)`: `kr.uniform(...) * 2^24`, cast-free.
+
+    With `positions` (`[B, M]` int32 in `[0, length)`), the numbers at those
+    positions (`kr.random_bits_at`), equal to gathering them.
+    """
+    bits = (kr.random_bits(keys, length, stream) if positions is None
+            else kr.random_bits_at(keys, positions, stream))
     return tf.bitcast(tf.bitwise.right_shift(bits, tf.constant(8, tf.uint32)),
                       tf.int32)
 
@@ -62,13 +69,17 @@ def _index_bits(length):
     return max(1, (int(length) - 1).bit_length())
 
 
-def priorities(keys, length, stream=kr.SELECTION_PRIORITY):
+def priorities(keys, length, stream=kr.SELECTION_PRIORITY, positions=None):
     """Random int32 priorities in `[0, 2^30)`, distinct within a row.
 
     The high `30 - ceil(log2(length))` bits are random (23 at length 128),
     the low bits are the index, so priorities never tie; `priority >>
     index_bits` is a uniform integer for Bernoulli draws (see
     `bernoulli_cut`).
+
+    With `positions` (`[B, L]` int32 in `[0, length)`), the priorities of
+    those positions, equal to gathering them (a word's priority on each of
+    its pieces).
 
     Returns:
         `(priority, index_bits)`: a `keys.shape + [length]` int32 tensor
@@ -81,12 +92,14 @@ def priorities(keys, length, stream=kr.SELECTION_PRIORITY):
             f"Sequences of length {length} leave only {random_bits} random "
             "bits per priority. Use sequences of at most 262,144 tokens."
         )
-    bits = kr.random_bits(keys, length, stream)
+    if positions is None:
+        positions = tf.range(length)
+    bits = kr.random_bits_at(keys, positions, stream)
     high = tf.bitcast(
         tf.bitwise.right_shift(bits, tf.constant(32 - random_bits, tf.uint32)),
         tf.int32)
     return tf.bitwise.bitwise_or(tf.bitwise.left_shift(high, index_bits),
-                                 tf.range(length)), index_bits
+                                 positions), index_bits
 
 
 def _float64(rate):  # Python floats must not round through float32.
@@ -170,61 +183,13 @@ def budget_threshold(values, budget):
                                  tf.cast(budget, tf.int32))
 
 
-def _ranges(values):
-    """Sorted ints -> list of inclusive `(lo, hi)` runs."""
-    runs = []
-    for v in sorted(set(int(v) for v in values)):
-        if runs and v == runs[-1][1] + 1:
-            runs[-1][1] = v
-        else:
-            runs.append([v, v])
-    return runs
+def _word_starts(token_ids, eligible, continuation_ids):
+    continuation = isin(token_ids, continuation_ids)
+    previous = tf.pad(eligible[:, :-1], [[0, 0], [1, 0]])
+    return eligible & (tf.logical_not(continuation) | tf.logical_not(previous))
 
 
-def isin(ids, values):
-    """Elementwise `ids in values` for a static Python list of ints.
-
-    A few contiguous runs (the reserved block of a vocabulary) compile to
-    range comparisons; a scattered set (WordPiece `##` pieces) to a lookup
-    table.
-    """
-    runs = _ranges(values)
-    if not runs:
-        return tf.zeros_like(ids, tf.bool)
-    if len(runs) <= 4:
-        out = None
-        for lo, hi in runs:
-            if lo == 0:  # ids are never negative
-                hit = ids <= hi
-            else:
-                hit = (ids >= lo) & (ids <= hi)
-            out = hit if out is None else out | hit
-        return out
-    top, hits = runs[-1][1], {int(v) for v in values}
-    table = [i in hits for i in range(top + 1)]
-    inside = tf.gather(tf.constant(table), tf.clip_by_value(ids, 0, top))
-    return inside & (ids >= 0) & (ids <= top)
-
-
-def eligible_mask(token_ids, special_ids, padding_mask=None):
-    """True where a token may be selected: real (not padding), not special.
-
-    Args:
-        token_ids: int32 tensor.
-        special_ids: list of ints, never selected.
-        padding_mask: optional bool tensor, True on real tokens (by
-            position).
-
-    Examples:
-
-    >>> eligible_mask(tf.constant([2, 150, 151, 3, 0]), [0, 1, 2, 3, 4],
-    ...               tf.constant([True, True, True, True, False])).numpy()
-    array([False,  True,  True, False, False])
-    """
-    eligible = tf.logical_not(isin(token_ids, special_ids))
-    if padding_mask is not None:
-        eligible &= tf.cast(padding_mask, tf.bool)
-    return eligible
+_word_starts_xla = _xla(_word_starts)
 
 
 def word_starts(token_ids, eligible, continuation_ids=None):
@@ -234,13 +199,21 @@ def word_starts(token_ids, eligible, continuation_ids=None):
     the continuation pieces that follow it. A continuation piece after a
     special token or padding starts a word of its own, so words never cross
     ineligible positions. With `continuation_ids=None` every eligible token
-    is a word.
+    is a word. XLA-compiled (once per continuation set): the `##` table
+    lookup and the shift fuse into one pass, 3x faster than op by op.
+
+    Examples:
+
+    >>> ids = tf.constant([[2, 150, 151, 152, 3]])
+    >>> eligible = eligible_mask(ids, [0, 1, 2, 3, 4])
+    >>> word_starts(ids, eligible, [151, 152]).numpy()
+    array([[False,  True, False, False, False]])
     """
     if continuation_ids is None:
         return eligible
-    continuation = isin(token_ids, continuation_ids)
-    previous = tf.pad(eligible[:, :-1], [[0, 0], [1, 0]])
-    return eligible & (tf.logical_not(continuation) | tf.logical_not(previous))
+    return _word_starts_xla(
+        tf.cast(token_ids, tf.int32), tf.cast(eligible, tf.bool),
+        continuation_ids=tuple(sorted(set(int(i) for i in continuation_ids))))
 
 
 def selection_count(keys, num_eligible, rate, count_mode, max_count):
@@ -301,8 +274,10 @@ def _select_tokens(keys, eligible, rate, count_mode, mask_selection_length):
 def running_count(mask):
     """Inclusive running count of True along the last axis (int32).
 
-    A log-step (Hillis-Steele) scan: `log2(L)` shifted adds, about twice as
-    fast as `tf.cumsum` on CPU for rows of a few hundred.
+    A log-step (Hillis-Steele) scan: `log2(L)` shifted adds. On an AVX2
+    machine it ran about twice as fast as `tf.cumsum` for rows of a few
+    hundred; on an AVX-512 one `tf.cumsum` is 15-30% faster. The results
+    are identical integers either way.
     """
     x = tf.cast(mask, tf.int32)
     length = x.shape[-1]
@@ -345,8 +320,8 @@ def _select_words(keys, eligible, starts, rate, count_mode,
     """
     length, size = eligible.shape[-1], mask_selection_length
     word_ids = tf.maximum(running_count(starts) - 1, 0)
-    priority, index_bits = priorities(keys, length)  # one per word ordinal
-    priority = tf.gather(priority, word_ids, batch_dims=1)
+    # One priority per word ordinal, repeated on each of its pieces.
+    priority, index_bits = priorities(keys, length, positions=word_ids)
     n = _count(eligible)
     if count_mode == "bernoulli":
         draw = tf.bitwise.right_shift(priority, index_bits)
