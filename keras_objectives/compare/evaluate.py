@@ -200,6 +200,9 @@ def evaluate_run(path, recipe, steps, steps_per_checkpoint, log=None,
         from keras_objectives.training import load_run as load_fn
     import keras
 
+    from keras_objectives.evaluation import reuse
+    from keras_objectives.evaluation.shared_model import shared_model
+
     entries = read_evals(path)
     todo = {}
     for entry in recipe["evaluations"]:
@@ -217,30 +220,40 @@ def evaluate_run(path, recipe, steps, steps_per_checkpoint, log=None,
     for step in sorted(todo):
         try:
             model, objective, corpus, _ = load_fn(path, step)
+            # The traced functions of the first model of this shape.
+            model = shared_model(model, objective)
         except (ValueError, OSError) as e:
             for key, entry in todo[step]:
                 entries[key] = _entry(entry, step, "error",
                                       f"cannot load step {step}: {e}", {}, 0)
             _write(path, entries)
             continue
-        for key, entry in todo[step]:
-            started = time.perf_counter()
-            try:
-                status, reason, per_seed = _call(entry, model, objective,
-                                                 corpus)
-            except Exception as e:  # An evaluation bug must not stop a grid.
-                status, reason, per_seed = "error", f"{type(e).__name__}: " \
-                    f"{e}", {}
-            entries[key] = _entry(entry, step, status, reason, per_seed,
-                                  time.perf_counter() - started)
-            _write(path, entries)
-            if log:
-                shown = _headline(entries[key], entry["metric"])
-                log(f"{entry['label']} @ step {step}: {shown}")
+        with reuse.shared_features():  # One feature pass per checkpoint.
+            _evaluate_step(path, entries, todo[step], step, model,
+                           objective, corpus, log)
         del model
     if todo:
         keras.backend.clear_session()
     return entries
+
+
+def _evaluate_step(path, entries, todo, step, model, objective, corpus,
+                   log):
+    """Every pending evaluation of one checkpoint, each written at once."""
+    for key, entry in todo:
+        started = time.perf_counter()
+        try:
+            status, reason, per_seed = _call(entry, model, objective, corpus)
+        except Exception as e:  # An evaluation bug must not stop a grid.
+            status, reason, per_seed = "error", f"{type(e).__name__}: " \
+                f"{e}", {}
+        entries[key] = _entry(entry, step, status, reason, per_seed,
+                              time.perf_counter() - started)
+        _write(path, entries)
+        if log:
+            shown = _headline(entries[key], entry["metric"])
+            log(f"{entry['label']} @ step {step}: {shown} "
+                f"({entries[key]['wall_time']:.1f}s)")
 
 
 def _entry(entry, step, status, reason, per_seed, seconds):

@@ -20,6 +20,7 @@ from keras_objectives.compare import plots as plots_lib
 from keras_objectives.compare import results as results_lib
 from keras_objectives.compare.render import render_html
 from keras_objectives.compare.render import render_markdown
+from keras_objectives.compare.timing import timing_blocks
 from keras_objectives.utils import atomic_write_text
 
 WIN_RULE = ("Every test is paired over pre-training seeds (the unit of "
@@ -295,6 +296,7 @@ def build_blocks(collection, result, figures):
     if collection["warnings"]:
         blocks += [("h2", "Warnings"), ("ul", collection["warnings"])]
     blocks += _setup_blocks(collection["recipe"], result["arms"])
+    blocks += timing_blocks(collection)
     blocks += _evaluation_blocks(result)
     if figures:
         blocks.append(("h2", "Figures"))

@@ -21,6 +21,7 @@ import json
 import math
 import os
 
+from keras_objectives.compare.timing import read_timing
 from keras_objectives.utils import atomic_write_json
 from keras_objectives.utils import atomic_write_text
 
@@ -147,8 +148,13 @@ def collect(workdir):
                       "metrics": [], "evals": {}}
         record.update(arm=arm, seed=seed)
         runs.append(record)
+    try:
+        timing = read_timing(workdir)
+    except (ValueError, OSError) as e:
+        warnings.append(f"timing.json skipped: {e}")
+        timing = None
     return {"recipe": recipe, "plan": plan, "runs": runs,
-            "warnings": warnings}
+            "warnings": warnings, "timing": timing}
 
 
 def _discover(workdir):

@@ -18,6 +18,7 @@ from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.compare import budget as budget_lib
 from keras_objectives.compare import evaluate as evaluate_lib
 from keras_objectives.compare import results as results_lib
+from keras_objectives.compare import timing as timing_lib
 from keras_objectives.compare.recipe import arm_run_config
 from keras_objectives.compare.recipe import validate_recipe
 from keras_objectives.utils import atomic_write_json
@@ -69,6 +70,11 @@ def _record_comparison(workdir, recipe, plan):
     atomic_write_json(os.path.join(workdir, "comparison.json"), record)
 
 
+# A run whose evaluations were all cached takes less than this to check;
+# such a session adds nothing to `timing.json`.
+_CACHED_ONLY_SECONDS = 0.5
+
+
 def _eta(spent_seconds, spent_flops, plan, rest):
     """`, ETA 3m` for the `rest` of the grid, at this session's pace."""
     if not spent_flops:
@@ -108,6 +114,7 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
     ```
     """
     check_writable_dir("workdir", workdir)
+    session_started = time.perf_counter()
     recipe = validate_recipe(recipe)
     _previous_comparison(workdir)  # A broken comparison.json fails first.
     log = _logger(progress)
@@ -134,6 +141,7 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
     # Seconds per planned FLOP of the runs trained (and evaluated) in this
     # session: the ETA of the rest of the grid.
     spent_seconds, spent_flops = 0.0, 0.0
+    setup_seconds = time.perf_counter() - session_started
     for index, (arm, seed) in enumerate(grid, start=1):
         name, p = arm["name"], plan[arm["name"]]
         tag = f"[{index}/{len(grid)}] {name} seed {seed}"
@@ -152,12 +160,22 @@ def run_comparison(recipe, workdir, progress=True, evaluate=True,
                 f"FLOPs){eta}")
             status = _train_one(recipe, arm, seed, p, path, train_fn, tag,
                                 log)
+        run_seconds = time.perf_counter() - started
         if status == "completed" and evaluate and recipe["evaluations"]:
             _evaluate_one(path, recipe, p, tag, log,
                           untrained=name in references)
+        evaluation_seconds = time.perf_counter() - started - run_seconds
+        if trained or evaluation_seconds > _CACHED_ONLY_SECONDS:
+            timing_lib.add_timing(workdir, setup_seconds, (name, seed),
+                                  run_seconds if trained else 0.0,
+                                  evaluation_seconds)
+            setup_seconds = 0.0  # Counted once per session.
         if trained and status in ("completed", "diverged"):
             spent_seconds += time.perf_counter() - started
             spent_flops += p["flops"]
+    line = timing_lib.timing_line(results_lib.collect(workdir))
+    if line:
+        log(f"time: {line}")
     if report:
         from keras_objectives.compare.report import write_report
 

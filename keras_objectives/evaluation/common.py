@@ -82,8 +82,10 @@ def encode(corpus, texts, sequence_length, add_end=True):
         `(token_ids, padding_mask, truncated)`: int32 and bool arrays
         `[N, sequence_length]` and the number of rows that were cut.
     """
+    from keras_objectives.evaluation.reuse import tokenize_cached
+
     special = corpus.special_tokens
-    rows = tokenize(corpus.tokenizer, texts)
+    rows = tokenize_cached(corpus.tokenizer, texts)
     token_ids = np.full((len(rows), sequence_length),
                         special.pad_id or 0, np.int32)
     lengths = np.zeros(len(rows), np.int32)
@@ -289,7 +291,22 @@ def mean_pooled_embeddings(model, token_ids, padding_mask):
 
 def mean_pooled_features(model, objective, token_ids, padding_mask,
                          batch_size=32):
-    """Mean over real tokens of the backbone sequence output, `[N, d]`."""
+    """Mean over real tokens of the backbone sequence output, `[N, d]`.
+
+    Computed once per checkpoint for the same rows inside
+    `reuse.shared_features()` (several tasks on the same texts).
+    """
+    from keras_objectives.evaluation import reuse
+
+    return reuse.memoized(
+        ("pooled", id(model), feature_attention_mode(
+            getattr(model, "backbone", model), objective),
+         reuse.array_digest(token_ids, padding_mask), batch_size),
+        lambda: _mean_pooled(model, objective, token_ids, padding_mask,
+                             batch_size))
+
+
+def _mean_pooled(model, objective, token_ids, padding_mask, batch_size):
     pooled = []
     mask = np.asarray(padding_mask).astype(np.float32)
     for start, count, hidden in backbone_states(

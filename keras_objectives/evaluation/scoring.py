@@ -17,6 +17,7 @@ prefix LM).
 import numpy as np
 
 from keras_objectives.evaluation import common
+from keras_objectives.evaluation import reuse
 from keras_objectives.evaluation.language_model import causal_rows
 from keras_objectives.evaluation.language_model import decoder_start_id
 from keras_objectives.evaluation.language_model import next_token_reason
@@ -101,7 +102,7 @@ def sentence_scores(model, objective, corpus, sentences, kind,
     """Float64 `[N]` scores of `sentences` (higher = more acceptable)."""
     special = corpus.special_tokens
     pad = special.pad_id or 0
-    ids = common.tokenize(corpus.tokenizer, sentences)
+    ids = reuse.tokenize_cached(corpus.tokenizer, sentences)
     backbone = getattr(model, "backbone", model)
     limit = getattr(backbone, "max_sequence_length", None) or 10**9
     if kind == "denoising_pll":

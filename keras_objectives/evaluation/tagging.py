@@ -21,6 +21,7 @@ import numpy as np
 
 from keras_objectives.api_export import keras_objectives_export
 from keras_objectives.evaluation import common
+from keras_objectives.evaluation import reuse
 from keras_objectives.evaluation.linear_probe import seed_list
 from keras_objectives.evaluation.logistic_regression import LogisticRegression
 from keras_objectives.evaluation.metrics import chunk_f1
@@ -51,8 +52,8 @@ def encode_words(corpus, sentences, sequence_length, word_position="first"):
     special = corpus.special_tokens
     # A word's pieces do not depend on its context: tokenize each once.
     vocabulary = sorted({w for words in sentences for w in words})
-    table = dict(zip(vocabulary, common.tokenize(corpus.tokenizer,
-                                                 vocabulary), strict=True))
+    table = dict(zip(vocabulary, reuse.tokenize_cached(
+        corpus.tokenizer, vocabulary), strict=True))
     pieces = [table[w] for words in sentences for w in words]
     unknown = special.unk_id if special.unk_id is not None else 0
     token_ids = np.full((len(sentences), sequence_length),

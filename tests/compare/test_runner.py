@@ -263,3 +263,40 @@ def test_curve_steps():
     assert evaluate.curve_steps(20, 2, 2) == [10, 20]
     assert evaluate.curve_steps(7, 1, 3) == [3, 5, 7]
     assert evaluate.curve_steps(10, 10, 5) == [10]
+
+
+def test_the_report_shows_the_share_of_wall_time_training(tmp_path, fakes,
+                                                          capsys):
+    from keras_objectives.compare.timing import read_timing
+    from keras_objectives.compare.timing import training_share
+
+    run_comparison(recipe(), str(tmp_path), train_fn=fake_train([]),
+                   corpus=object())
+    timing = read_timing(str(tmp_path))
+    assert sorted(timing["runs"]) == ["clm/0", "clm/1", "mlm/0", "mlm/1"]
+    assert all(r["run_seconds"] > 0 for r in timing["runs"].values())
+    rows = training_share(collect(str(tmp_path)))
+    assert [r["arm"] for r in rows] == ["mlm", "clm", "all"]
+    # Each fake run reports 1 s of training.
+    assert [r["train"] for r in rows] == [2.0, 2.0, 4.0]
+    total = rows[-1]
+    assert total["total"] >= sum(
+        r["run_seconds"] + r["evaluation_seconds"]
+        for r in timing["runs"].values())
+    assert total["share"] == pytest.approx(4.0 / total["total"])
+    assert "compare: time: training " in capsys.readouterr().err
+    report = open(tmp_path / "report.md").read()
+    assert "training share" in report and "| all |" in report
+    # A second session with nothing to do adds nothing.
+    run_comparison(recipe(), str(tmp_path), train_fn=fake_train([]),
+                   corpus=object(), progress=False)
+    assert read_timing(str(tmp_path)) == timing
+
+
+def test_a_broken_timing_record_is_a_warning(tmp_path, fakes):
+    run_comparison(recipe(), str(tmp_path), train_fn=fake_train([]),
+                   corpus=object(), progress=False, report=False)
+    (tmp_path / "timing.json").write_text("{")
+    collection = collect(str(tmp_path))
+    assert collection["timing"] is None
+    assert any("timing.json" in w for w in collection["warnings"])
