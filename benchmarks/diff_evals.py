@@ -1,6 +1,6 @@
 """Compare every number of two comparison workdirs' evaluations.
 
-    python scripts/diff_evals.py BEFORE_WORKDIR AFTER_WORKDIR [--tolerance 1e-6]
+    python benchmarks/diff_evals.py BEFORE_WORKDIR AFTER_WORKDIR [--tolerance 1e-6]
 
 Walks `runs/<arm>/seed-<s>/evals.json` of both workdirs and compares every
 numeric leaf of every entry (`metrics` and `per_seed`; the timing field
