@@ -26,6 +26,7 @@ import tensorflow as tf
 
 from keras_objectives.ops import ngrams
 from keras_objectives.ops import random as kr
+from keras_objectives.ops import replacement
 from keras_objectives.ops import selection
 
 
@@ -146,101 +147,6 @@ def select_spans(keys, eligible, starts, rate, count_mode,
     return span_ids >= 0, span_ids
 
 
-def replacement_ids(vocabulary_size, special_ids):
-    """The ids random replacement may insert, as a sorted Python list."""
-    special = set(int(i) for i in special_ids)
-    return [i for i in range(int(vocabulary_size)) if i not in special]
-
-
-def _allowed(vocabulary_size, special, random_token_rate):
-    allowed = replacement_ids(vocabulary_size, special)
-    if random_token_rate > 0 and not allowed:
-        raise ValueError(
-            "Invalid value received for argument `special_token_ids`: every "
-            f"id of the vocabulary (vocabulary_size={vocabulary_size}) is "
-            "special, so random replacement has no id to insert. Set "
-            "random_token_rate=0 or shrink special_token_ids."
-        )
-    return allowed
-
-
-def random_ids(keys, length, allowed, stream=kr.RANDOM_ID):
-    """`[B, length]` ids drawn uniformly from the static list `allowed`."""
-    index = kr.randint(keys, length, len(allowed), stream)
-    if allowed[-1] - allowed[0] + 1 == len(allowed):  # one contiguous run
-        return index + allowed[0]
-    return tf.gather(tf.constant(allowed, tf.int32), index)
-
-
-def compact(token_ids, selected, mask_selection_length):
-    """Gather a `[B, L]` selection (at most `S` per row) into `[B, S]` slots.
-
-    Returns:
-        `(positions, ids, used)`: positions ascending and 0-padded, the
-        original ids there (0-padded) and the used slots.
-    """
-    rank = selection.running_count(selected)
-    slots = tf.range(1, mask_selection_length + 1)[None, :]
-    positions = tf.searchsorted(
-        rank, tf.broadcast_to(slots, [tf.shape(rank)[0],
-                                      mask_selection_length]))
-    used = slots <= rank[:, -1:]
-    positions = tf.where(used, positions, 0)
-    ids = tf.where(used, tf.gather(token_ids, positions, batch_dims=1), 0)
-    return positions, ids, used
-
-
-def corrupt(keys, token_ids, selected, mask_selection_length, allowed,
-            mask_token_id, mask_token_rate=0.8, random_token_rate=0.1,
-            unit_ids=None, num_units=None):
-    """80/10/10 replacement of a selection, one decision per unit.
-
-    Args:
-        keys: `[B]` uint32 keys.
-        token_ids: `[B, L]` int32.
-        selected: `[B, L]` bool, at most `mask_selection_length` per row.
-        mask_selection_length: int `S`, the output slots.
-        allowed: static list of the ids random replacement draws from.
-        mask_token_id, mask_token_rate, random_token_rate: the split.
-        unit_ids: optional `[B, L]` int32 in `[0, num_units)`: positions
-            with the same unit id (a word, a span) share one decision.
-            `None` decides per token.
-        num_units: int, the number of unit ids.
-
-    Returns:
-        The dict described in this module's docstring.
-    """
-    positions, ids, used = compact(token_ids, selected, mask_selection_length)
-    to_mask = selection.rate_threshold(mask_token_rate)
-    to_random = selection.rate_threshold(mask_token_rate + random_token_rate)
-    # Decisions and random ids are drawn per slot (or per unit), not per
-    # position: a few hashes instead of `L`.
-    if unit_ids is None:
-        decision = selection.uniform24(keys, mask_selection_length,
-                                       kr.MASK_DECISION)
-    else:
-        decision = selection.uniform24(
-            keys, num_units, kr.MASK_DECISION,
-            positions=tf.gather(unit_ids, positions, batch_dims=1))
-    new = ids
-    if to_random > to_mask:
-        new = tf.where(decision < to_random,
-                       random_ids(keys, mask_selection_length, allowed), new)
-    new = tf.where(used & (decision < to_mask), mask_token_id,
-                   tf.where(used, new, ids))
-    # Write the slots back; unused slots add 0, so duplicates are safe.
-    rows = tf.broadcast_to(tf.range(tf.shape(positions)[0])[:, None],
-                           tf.shape(positions))
-    corrupted = tf.tensor_scatter_nd_add(
-        token_ids, tf.stack([rows, positions], axis=-1), new - ids)
-    return {
-        "token_ids": corrupted,
-        "mask_positions": positions,
-        "mask_ids": ids,
-        "mask_weights": tf.cast(used, tf.float32),
-    }
-
-
 def masked_lm_mask(
     token_ids,
     keys,
@@ -302,14 +208,15 @@ def masked_lm_mask(
     ([[2, 200, 201, 4, 4, 3]], [[202, 203]])
     """
     special = sorted(set(special_token_ids) | {int(mask_token_id)})
-    allowed = _allowed(vocabulary_size, special, random_token_rate)
+    allowed = replacement.allowed_ids(vocabulary_size, special,
+                                      random_token_rate)
     eligible = selection.eligible_mask(token_ids, special, padding_mask)
     rates = (mask_token_id, mask_token_rate, random_token_rate)
     if not whole_word and ngram_probabilities is None:
         selected = selection.select_tokens(
             keys, eligible, selection_rate, count_mode, mask_selection_length)
-        return corrupt(keys, token_ids, selected, mask_selection_length,
-                       allowed, *rates)
+        return replacement.corrupt(keys, token_ids, selected,
+                                   mask_selection_length, allowed, *rates)
     if not whole_word:
         starts = eligible
     elif word_starts is not None:
@@ -327,9 +234,10 @@ def masked_lm_mask(
             mask_selection_length)
     if replacement_unit == "token":
         unit_ids = None
-    return corrupt(keys, token_ids, selected, mask_selection_length, allowed,
-                   *rates, unit_ids=unit_ids,
-                   num_units=token_ids.shape[-1])
+    return replacement.corrupt(keys, token_ids, selected,
+                               mask_selection_length, allowed, *rates,
+                               unit_ids=unit_ids,
+                               num_units=token_ids.shape[-1])
 
 
 def span_mask(
@@ -373,7 +281,8 @@ def span_mask(
     [[2, 4, 4, 4, 4, 4, 205, 206, 207, 208, 209, 3]]
     """
     special = sorted(set(special_token_ids) | {int(mask_token_id)})
-    allowed = _allowed(vocabulary_size, special, random_token_rate)
+    allowed = replacement.allowed_ids(vocabulary_size, special,
+                                      random_token_rate)
     eligible = selection.eligible_mask(token_ids, special, padding_mask)
     if word_starts is not None:
         starts = ngrams.starts_from_feature(word_starts, eligible)
@@ -384,10 +293,12 @@ def span_mask(
         keys, eligible, starts, selection_rate, count_mode,
         mask_selection_length, num_candidate_spans, geometric_p,
         max_span_length)
-    out = corrupt(keys, token_ids, selected, mask_selection_length, allowed,
-                  mask_token_id, mask_token_rate, random_token_rate,
-                  unit_ids=tf.maximum(span_ids, 0),
-                  num_units=num_candidate_spans)
+    out = replacement.corrupt(keys, token_ids, selected,
+                              mask_selection_length, allowed,
+                              mask_token_id, mask_token_rate,
+                              random_token_rate,
+                              unit_ids=tf.maximum(span_ids, 0),
+                              num_units=num_candidate_spans)
     if return_span_ids:
         out["span_ids"] = span_ids
     return out
