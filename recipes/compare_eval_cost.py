@@ -24,7 +24,6 @@ Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
     budget     training FLOPs per run (default 1e12; 1e11 with runlocal)
 """
 
-from keras_objectives import objectives
 from keras_objectives.compare import sweeps
 from keras_objectives.compare.recipe import apply_comparison_args
 from keras_objectives.compare.recipe import comparison_args
@@ -41,9 +40,7 @@ def get_config(arg=None):
                              intermediate_dim=512)
     base["training"]["learning_rate"] = 2e-3
     pairs = [("causal_lm", None), ("prefix_lm", "decoder"),
-             ("masked_lm", None)]
-    if "span_corruption" in objectives.names():
-        pairs.append(("span_corruption", "decoder"))
+             ("masked_lm", None), ("span_corruption", "decoder")]
     return apply_comparison_args({
         "name": "eval_cost",
         "description": "Four objectives, three probe tasks and held-out "

@@ -95,6 +95,18 @@ def _split(flat, lengths):
     return np.split(flat, np.cumsum(lengths)[:-1]) if len(lengths) else []
 
 
+def read_token_cache(path):
+    """The rows (int32 arrays) of a `tokens/` cache entry."""
+    with np.load(path) as data:
+        return _split(data["flat"], data["lengths"])
+
+
+def write_token_cache(path, flat, lengths):
+    """Write a `tokens/` cache entry atomically: ids and row lengths."""
+    _cache.atomic_write_bytes(
+        path, lambda f: np.savez(f, flat=flat, lengths=lengths))
+
+
 @keras_objectives_export("keras_objectives.data.tokenize_documents")
 def tokenize_documents(tokenizer, documents, batch_size=256, cache_dir=None):
     """Token ids of every document, computed in batches with tf.data.
@@ -136,8 +148,7 @@ def tokenize_documents(tokenizer, documents, batch_size=256, cache_dir=None):
         cache_dir, "tokens", tokens_key(tokenizer, documents), ".npz"
     )
     if path is not None and os.path.exists(path):
-        with np.load(path) as data:
-            return _split(data["flat"], data["lengths"])
+        return read_token_cache(path)
 
     dataset = (
         tf.data.Dataset.from_tensor_slices(documents)
@@ -156,7 +167,5 @@ def tokenize_documents(tokenizer, documents, batch_size=256, cache_dir=None):
     flat = np.concatenate(flats)
     lengths = np.concatenate(lengths)
     if path is not None:
-        _cache.atomic_write_bytes(
-            path, lambda f: np.savez(f, flat=flat, lengths=lengths)
-        )
+        write_token_cache(path, flat, lengths)
     return _split(flat, lengths)

@@ -43,7 +43,9 @@ def tokenize_cached(tokenizer, texts, cache_dir=None):
         A list of lists of ints, one per text.
     """
     from keras_objectives.data import _cache
+    from keras_objectives.data.tokenizer import read_token_cache
     from keras_objectives.data.tokenizer import tokens_key
+    from keras_objectives.data.tokenizer import write_token_cache
     from keras_objectives.evaluation.common import tokenize
 
     texts = [str(t) for t in texts]
@@ -55,23 +57,16 @@ def tokenize_cached(tokenizer, texts, cache_dir=None):
     if key not in _ROWS:
         while len(_ROWS) >= _ROWS_KEPT:
             _ROWS.pop(next(iter(_ROWS)))
-        _ROWS[key] = _read_rows(path) if path and os.path.exists(
-            path) else None
+        _ROWS[key] = ([row.tolist() for row in read_token_cache(path)]
+                      if path and os.path.exists(path) else None)
     if _ROWS[key] is None:
         rows = tokenize(tokenizer, texts)
         lengths = np.array([len(r) for r in rows], np.int64)
         flat = np.array([i for r in rows for i in r], np.int32)
         if path is not None:
-            _cache.atomic_write_bytes(path, lambda f: np.savez(
-                f, flat=flat, lengths=lengths))
+            write_token_cache(path, flat, lengths)
         _ROWS[key] = rows
     return [list(row) for row in _ROWS[key]]
-
-
-def _read_rows(path):
-    with np.load(path) as data:
-        flat, lengths = data["flat"], data["lengths"]
-    return [row.tolist() for row in np.split(flat, np.cumsum(lengths)[:-1])]
 
 
 _MEMO = []  # One dict per open `shared_features()`.

@@ -236,8 +236,7 @@ def masked_lm_mask(
         unit_ids = None
     return replacement.corrupt(keys, token_ids, selected,
                                mask_selection_length, allowed, *rates,
-                               unit_ids=unit_ids,
-                               num_units=token_ids.shape[-1])
+                               unit_ids=unit_ids)
 
 
 def span_mask(
@@ -297,8 +296,7 @@ def span_mask(
                               mask_selection_length, allowed,
                               mask_token_id, mask_token_rate,
                               random_token_rate,
-                              unit_ids=tf.maximum(span_ids, 0),
-                              num_units=num_candidate_spans)
+                              unit_ids=tf.maximum(span_ids, 0))
     if return_span_ids:
         out["span_ids"] = span_ids
     return out

@@ -83,7 +83,7 @@ _replace_xla = tf.function(_replace, jit_compile=True)
 
 def corrupt(keys, token_ids, selected, mask_selection_length, allowed,
             mask_token_id, mask_token_rate=0.8, random_token_rate=0.1,
-            unit_ids=None, num_units=None):
+            unit_ids=None):
     """80/10/10 replacement of a selection, one decision per unit.
 
     Args:
@@ -93,15 +93,13 @@ def corrupt(keys, token_ids, selected, mask_selection_length, allowed,
         mask_selection_length: int `S`, the output slots.
         allowed: static list of the ids random replacement draws from.
         mask_token_id, mask_token_rate, random_token_rate: the split.
-        unit_ids: optional `[B, L]` int32 in `[0, num_units)`: positions
-            with the same unit id (a word, a span) share one decision.
-            `None` decides per token.
-        num_units: int, the number of unit ids.
+        unit_ids: optional `[B, L]` non-negative int32: positions with
+            the same unit id (a word, a span) share one decision, drawn at
+            the unit id itself. `None` decides per token.
 
     Returns:
         The dict described in `keras_objectives.ops.masking`.
     """
-    del num_units  # Decisions are drawn at the unit ids themselves.
     positions, ids, used = compact(token_ids, selected, mask_selection_length)
     # Decisions and random ids are drawn per slot (or per unit), not per
     # position: a few hashes instead of `L`.
