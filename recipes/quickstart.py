@@ -26,7 +26,7 @@ Without `:runlocal` the budget is 4e11 FLOPs per run (2.7x the training):
 Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
 
     runlocal   the smaller smoke run (default off)
-    seeds      pre-training seeds 0..n-1 (default 2)
+    seeds      pre-training seeds 0..n-1 (default 3)
     budget     training FLOPs per run (default 4e11; 1.5e11 with runlocal)
 """
 
