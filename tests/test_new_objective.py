@@ -152,7 +152,7 @@ def test_train_and_compare_through_the_cli(tmp_path):
     assert summary["objective_config"]["rate"] == 0.2
 
     comparison = {
-        "name": "toy", "seeds": [0, 1], "budget": {"steps": 2},
+        "name": "toy", "seeds": [0], "budget": {"steps": 2},
         "base": base, "log_intervals": 1,
         "arms": [{"name": "clean", "objective": {
                      "class_name": NAME, "config": {"rate": 0.0}}},

@@ -93,6 +93,52 @@ def causal_rows(objective, documents, length):
     return inputs, targets, weights, prefix_mask
 
 
+def _scored_head(model):
+    """`(hidden_model, head)` when the logits are an `lm_head` on top of
+    per-position states (the causal, prefix and decoder-only pre-trainers),
+    else `None`: then only the scored positions need the vocabulary
+    projection, which dominates a small body's forward pass."""
+    def make():
+        try:
+            head = model.get_layer("lm_head")
+            if len(model.outputs) != 1 or head.output is not model.outputs[0]:
+                return None
+            import keras
+
+            return keras.Model(model.inputs, head.input), head
+        except (ValueError, AttributeError):
+            return None
+
+    return common.cached(model, "scored_head", make)
+
+
+def _gathered_score_function(model):
+    def make():
+        hidden_model, head = _scored_head(model)
+
+        @tf.function(reduce_retracing=True)
+        def fn(x, positions, targets):
+            hidden = hidden_model(x, training=False)
+            hidden = tf.gather(hidden, positions, batch_dims=1)
+            logits = tf.cast(head(hidden), tf.float32)
+            return -tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=targets, logits=logits)
+
+        return fn
+
+    return common.cached(model, "gathered_token_log_probs", make)
+
+
+def _scored_positions(weights):
+    """`(positions [N, P], valid [N, P])`: each row's weighted positions,
+    in order, padded with position 0 (`valid` false) to the widest row."""
+    scored = weights > 0
+    width = max(1, int(scored.sum(1).max(initial=0)))
+    order = np.argsort(~scored, axis=1, kind="stable")[:, :width]
+    valid = np.take_along_axis(scored, order, 1)
+    return np.where(valid, order, 0).astype(np.int32), valid
+
+
 def _score_function(model):
     def make():
         @tf.function(reduce_retracing=True)
@@ -159,14 +205,28 @@ def token_log_probs(model, inputs, targets, weights, prefix_mask=None,
     arrays = {"inputs": inputs, "targets": targets, "padding": padding}
     if prefix_mask is not None:
         arrays["prefix"] = np.asarray(prefix_mask)
-    score = _score_function(model)
+    positions, valid = _scored_positions(weights)
+    # Few scored positions per row (a pseudo-likelihood scores one to a
+    # few targets of a long stream): project only those onto the
+    # vocabulary.
+    gathered = (2 * positions.shape[1] <= inputs.shape[1]
+                and _scored_head(model) is not None)
+    if gathered:
+        arrays["positions"] = positions
+        arrays["targets"] = np.take_along_axis(targets, positions, 1)
+        weights = np.take_along_axis(weights, positions, 1) * valid
+        score = _gathered_score_function(model)
+    else:
+        score = _score_function(model)
     out = []
     for count, batch in common.batches(arrays, batch_size):
         feed = common.model_feed(model, batch["inputs"], batch["padding"],
                                  prefix_mask=batch.get("prefix"))
-        logp = score(feed, tf.constant(batch["targets"]))
+        extra = (tf.constant(batch["positions"]),) if gathered else ()
+        logp = score(feed, *extra, tf.constant(batch["targets"]))
         out.append(np.asarray(logp, np.float64)[:count])
-    logp = np.concatenate(out, 0) if out else np.zeros((0,) + inputs.shape[1:])
+    logp = (np.concatenate(out, 0) if out
+            else np.zeros((0,) + weights.shape[1:]))
     return (logp * weights).sum(1), (weights > 0).sum(1)
 
 

@@ -94,3 +94,45 @@ def test_arms_without_a_next_token_distribution_are_skipped():
                                   defines_next_token=True)) is None
     assert next_token_reason(Stub("y", "causal",
                                   defines_next_token=False)) is not None
+
+
+def test_few_scored_targets_are_projected_alone_with_the_same_scores():
+    """A pre-trainer with an `lm_head` scores sparse targets by projecting
+    only those positions; the numbers are the full-logits numbers."""
+    import keras
+
+    from keras_objectives import objectives
+    from keras_objectives.data.special_tokens import SpecialTokens
+    from keras_objectives.data.special_tokens import reserved_tokens
+    from keras_objectives.evaluation import language_model
+    from keras_objectives.models import Pretrainer
+    from keras_objectives.models import make_backbone
+
+    keras.utils.set_random_seed(0)
+    special = SpecialTokens.from_vocabulary(
+        reserved_tokens() + [f"w{i}" for i in range(40)])
+    objective = objectives.get("causal_lm", special_tokens=special,
+                               sequence_length=12)
+    backbone = make_backbone(
+        "body", special.vocabulary_size, "causal", num_layers=1,
+        num_heads=2, hidden_dim=16, intermediate_dim=32,
+        max_sequence_length=12)
+    model = Pretrainer(backbone, objective)
+    assert language_model._scored_head(model) is not None
+    rng = np.random.default_rng(0)
+    inputs = rng.integers(120, special.vocabulary_size, (5, 12))
+    targets = rng.integers(120, special.vocabulary_size, (5, 12))
+    weights = np.zeros((5, 12))
+    for row, cols in enumerate([[3], [0, 11], [5, 6, 7], [], [2, 9]]):
+        weights[row, cols] = 1.0
+    sparse, counts = token_log_probs(model, inputs, targets, weights,
+                                     padding_mask=np.ones((5, 12), bool),
+                                     batch_size=2)
+    logits = np.asarray(model({"token_ids": inputs, "padding_mask": np.ones(
+        (5, 12), bool)}), np.float64)
+    logits -= logits.max(-1, keepdims=True)
+    logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    full = (np.take_along_axis(logp, targets[..., None], -1)[..., 0]
+            * weights).sum(1)
+    np.testing.assert_allclose(sparse, full, rtol=1e-5, atol=1e-5)
+    assert counts.tolist() == [1, 2, 3, 0, 2]
