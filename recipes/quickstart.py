@@ -13,13 +13,15 @@ claim these arms can test (`bidirectional_understanding`). At this size
 expect most arms not to beat their untrained body: the report says so,
 and how many seeds would settle each difference (docs/methodology.md).
 
-The README's main command, `:runlocal` (1.5e11 FLOPs per run), took
-5.6 minutes on 2 idle cores (7.8 CPU-minutes); then open
-runs/quickstart/report.html:
+The README's main command, `:runlocal` (8e11 FLOPs per run), took
+about 8 minutes on 2 idle cores, most of it training (docs/comparing.md,
+"The quickstart, as run"); then open runs/quickstart/report.html:
 
     keras-objectives compare recipes/quickstart.py:runlocal --workdir runs/quickstart
 
-Without `:runlocal` the budget is 4e11 FLOPs per run (2.7x the training):
+Without `:runlocal` the budget is 2e12 FLOPs per run (2.5x the
+training) and every run is also evaluated at two earlier checkpoints for
+the learning curves:
 
     keras-objectives compare recipes/quickstart.py --workdir runs/quickstart
 
@@ -27,7 +29,7 @@ Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
 
     runlocal   the smaller smoke run (default off)
     seeds      pre-training seeds 0..n-1 (default 3)
-    budget     training FLOPs per run (default 4e11; 1.5e11 with runlocal)
+    budget     training FLOPs per run (default 2e12; 8e11 with runlocal)
 """
 
 from keras_objectives import objectives
@@ -58,13 +60,13 @@ def get_config(arg=None):
         "description": "MLM vs CLM vs span corruption on the embedded "
                        "books, tiny body, equal training FLOPs.",
         "seeds": [0, 1, 2],
-        "budget": {"flops": 1.5e11 if smoke else 4e11},
+        "budget": {"flops": 8e11 if smoke else 2e12},
         "base": base,
         "arms": arms,
         "evaluations": [
             {"name": "linear_probe", "task": "book_attribution"},
             {"name": "tagging", "task": "punctuation",
-             "max_train_words": 20_000, "along_training": False},
+             "max_train_words": 10_000, "along_training": False},
             {"name": "minimal_pairs", "num_pairs": 200,
              "along_training": False},
             "held_out_lm",
