@@ -53,7 +53,7 @@ def get_config(arg=None):
             {"name": "linear_probe", "task": "book_attribution"},
             {"name": "linear_probe", "task": "author_attribution"},
             {"name": "tagging", "task": "punctuation",
-             "max_train_words": 20_000},
+             "max_train_words": 10_000},
             "held_out_lm",
         ],
         "checkpoints_for_curves": 0,
