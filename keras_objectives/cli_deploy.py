@@ -67,7 +67,8 @@ def add_verbs(verbs, add_verb):
          (["--output"], {"required": True,
                          "help": "the preset directory to create"}),
          (["--step"], {"type": int,
-                       "help": "checkpoint step (default: the last)"}),
+                       "help": "checkpoint step (default: the last; 0: the "
+                                "untrained initial weights, if saved)"}),
          (["--overwrite"], {"action": "store_true",
                             "help": "replace a non-empty --output"})])
     add_verb(

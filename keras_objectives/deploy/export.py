@@ -66,12 +66,16 @@ def check_run_dir(run_dir, step=None):
             "`keras-objectives train` to resume it")
     if step is None:
         return saved[-1]
+    initial = checkpointing.initial_weights_path(run_dir)
+    if step == 0 and os.path.isfile(initial):
+        return 0, os.path.dirname(initial)  # The untrained reference.
     for found, path in saved:
         if found == step:
             return found, path
     raise invalid(
         "step", step,
-        f"one of the saved checkpoint steps {[s for s, _ in saved]}",
+        f"one of the saved checkpoint steps {[s for s, _ in saved]}"
+        + (" or 0 (the initial weights)" if os.path.isfile(initial) else ""),
         "Older checkpoints are pruned (`training.keep_checkpoints`); omit "
         "--step for the last one")
 
@@ -134,7 +138,10 @@ def export_run(run_dir, output, step=None, overwrite=False):
             comparison's `runs/<arm>/seed-<s>/`).
         output: the preset directory to create. It must not exist or be
             empty, unless `overwrite`.
-        step: int, the checkpoint step; `None` exports the last one.
+        step: int, the checkpoint step; `None` exports the last one; `0`
+            the untrained initial weights, when the run saved them
+            (`training.save_initial_weights`, on in every comparison): the
+            untrained reference to fine-tune the same way.
         overwrite: bool, replace a non-empty `output`.
 
     Returns:
@@ -151,8 +158,10 @@ def export_run(run_dir, output, step=None, overwrite=False):
 
     chosen, path = check_run_dir(run_dir, step)
     output = check_output_dir("output", output, overwrite)
-    with open(os.path.join(path, "state.json")) as f:
-        state = json.load(f)
+    state = {}  # The initial weights have no training state.
+    if os.path.isfile(os.path.join(path, "state.json")):
+        with open(os.path.join(path, "state.json")) as f:
+            state = json.load(f)
     model, objective, corpus, config = training.load_run(run_dir, chosen)
     backbone = model.backbone
     tokenizer, preprocessor = preset_parts(

@@ -44,15 +44,17 @@ def corpus_dir(tmp_path_factory):
     return str(folder)
 
 
-def _train(tmp_path_factory, corpus_dir, name, **kwargs):
+def _train(tmp_path_factory, corpus_dir, name, initial=False, **kwargs):
     workdir = str(tmp_path_factory.mktemp(name) / "run")
-    training.train(tiny_config(corpus_dir, **kwargs), workdir, verbose=0)
+    config = tiny_config(corpus_dir, **kwargs)
+    config["training"]["save_initial_weights"] = initial
+    training.train(config, workdir, verbose=0)
     return workdir
 
 
 @pytest.fixture(scope="session")
 def body_run(tmp_path_factory, corpus_dir):
-    return _train(tmp_path_factory, corpus_dir, "body")
+    return _train(tmp_path_factory, corpus_dir, "body", initial=True)
 
 
 @pytest.fixture(scope="session")

@@ -85,6 +85,19 @@ def test_step_picks_a_checkpoint(body_run, tmp_path):
     assert not np.allclose(_outputs(loaded, x), _outputs(last, x))
 
 
+def test_step_zero_exports_the_untrained_reference(body_run, tmp_path):
+    """`--step 0`: the run's initial weights, to fine-tune as a control."""
+    meta, untrained = _round_trip(body_run, str(tmp_path / "p0"), step=0)
+    assert meta["step"] == 0 and meta["tokens"] == 0 and meta["flops"] == 0
+    assert meta["metrics_at_step"] == {}
+    trained = keras_hub.models.Backbone.from_preset(
+        export_run(body_run, str(tmp_path / "p4")) and str(tmp_path / "p4"))
+    x = _inputs(untrained.vocabulary_size)
+    assert not np.allclose(_outputs(untrained, x), _outputs(trained, x))
+    with pytest.raises(ValueError, match=r"or 0 \(the initial weights\)"):
+        export_run(body_run, str(tmp_path / "p3"), step=3)
+
+
 PLAIN = """
 import json, sys
 import numpy as np
