@@ -159,8 +159,9 @@ def export_run(run_dir, output, step=None, overwrite=False):
     chosen, path = check_run_dir(run_dir, step)
     output = check_output_dir("output", output, overwrite)
     state = {}  # The initial weights have no training state.
-    if os.path.isfile(os.path.join(path, "state.json")):
-        with open(os.path.join(path, "state.json")) as f:
+    state_path = os.path.join(path, "state.json")
+    if os.path.isfile(state_path):
+        with open(state_path) as f:
             state = json.load(f)
     model, objective, corpus, config = training.load_run(run_dir, chosen)
     backbone = model.backbone

@@ -205,13 +205,14 @@ def token_log_probs(model, inputs, targets, weights, prefix_mask=None,
     arrays = {"inputs": inputs, "targets": targets, "padding": padding}
     if prefix_mask is not None:
         arrays["prefix"] = np.asarray(prefix_mask)
-    positions, valid = _scored_positions(weights)
     # Few scored positions per row (a pseudo-likelihood scores one to a
     # few targets of a long stream): project only those onto the
     # vocabulary.
-    gathered = (2 * positions.shape[1] <= inputs.shape[1]
-                and _scored_head(model) is not None)
+    gathered = (_scored_head(model) is not None
+                and 2 * (weights > 0).sum(1).max(initial=0)
+                <= inputs.shape[1])
     if gathered:
+        positions, valid = _scored_positions(weights)
         arrays["positions"] = positions
         arrays["targets"] = np.take_along_axis(targets, positions, 1)
         weights = np.take_along_axis(weights, positions, 1) * valid
