@@ -28,7 +28,7 @@ def model_inputs(objective):
 
 
 def input_stream(rows, objective, config, shuffle=True, start_example=0,
-                 input_context=None, log_path=None,
+                 input_context=None, log_path=None, once=False,
                  num_parallel_calls=tf.data.AUTOTUNE,
                  prefetch=tf.data.AUTOTUNE):
     """The batches `train` feeds `fit`: the seeded stream, transformed.
@@ -42,6 +42,9 @@ def input_stream(rows, objective, config, shuffle=True, start_example=0,
         start_example: the position to start at (`step * batch` on resume).
         input_context: this worker's `tf.distribute.InputContext`, or None.
         log_path: append each batch's `epoch:example_id`s here, or None.
+        once: one pass over `rows` (epoch 0, in file order), cached in
+            memory after the first: every iteration yields the same
+            batches without rebuilding them (held-out evaluation).
         num_parallel_calls, prefetch: tf.data settings (never change what
             the stream holds).
 
@@ -51,12 +54,14 @@ def input_stream(rows, objective, config, shuffle=True, start_example=0,
     ds = data.make_dataset(
         rows, config["training"]["global_batch_size"], seed=config["seed"],
         shuffle=shuffle, start_example=start_example,
-        input_context=input_context,
+        input_context=input_context, num_epochs=1 if once else None,
     )
     if log_path:
         ds = ds.map(_example_id_logger(log_path))  # Sequential: in order.
     ds = ds.map(model_inputs(objective),
                 num_parallel_calls=num_parallel_calls, deterministic=True)
+    if once:
+        ds = ds.cache()
     return ds.prefetch(prefetch)
 
 

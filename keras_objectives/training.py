@@ -278,17 +278,22 @@ def make_streams(config, rows, objective, strategy, start_step, path):
     t = config["training"]
     batch = t["global_batch_size"]
 
-    def stream(split, shuffle, start=0, log=None):
+    def stream(split_rows, shuffle, start=0, log=None, once=False):
         return distribute.distribute_dataset(strategy, lambda context: (
-            input_stream(rows[split], objective, config, shuffle, start,
-                         context, log)))
+            input_stream(split_rows, objective, config, shuffle, start,
+                         context, log, once)))
 
     log = (os.path.join(path, "example_ids.txt") if t["log_example_ids"]
            else None)
     eval_batches = min(t["eval_batches"],
                        max(1, len(rows["validation"]["token_ids"]) // batch))
-    return (stream("train", True, start_step * batch, log),
-            stream("validation", False), eval_batches)
+    # Held-out loss reads the first `eval_batches` batches of epoch 0 every
+    # time: one finite, cached pass over exactly those rows. (An endless
+    # stream cost a prefetching iterator's teardown per evaluation.)
+    held_out = {k: v[:eval_batches * batch]
+                for k, v in rows["validation"].items()}
+    return (stream(rows["train"], True, start_step * batch, log),
+            stream(held_out, False, once=True), eval_batches)
 
 
 def fit_and_evaluate(config, model, streams, accounting, resume, path,
