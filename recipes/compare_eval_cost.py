@@ -8,9 +8,10 @@ attribution, two linear probes on the same held-out passages, and
 punctuation restoration, a tagging probe), plus held-out LM and the
 untrained reference of each attention mode. Only shipped data is used.
 
-At the default budget (1e12 FLOPs per run), on 2 CPU cores at load
-average 3-8, each run's training loop took 39-189 s and the grid 55
-minutes (docs/performance.md, "Evaluation cost"):
+At the default budget (5e12 FLOPs per run, as in the grid that motivated
+the measurement), on 2 idle CPU cores, each run's training loop took
+66-72 s and the grid 17 minutes, 79.6% of it training
+(docs/performance.md, "Evaluation cost"):
 
     keras-objectives compare recipes/compare_eval_cost.py --workdir runs/cost
 
@@ -21,7 +22,7 @@ Recipe arguments (`RECIPE.py:key=value,...`; an unknown key lists them):
 
     runlocal   a smoke run: the 2 x 64 body at 1e11 FLOPs (default off)
     seeds      pre-training seeds 0..n-1 (default 3)
-    budget     training FLOPs per run (default 1e12; 1e11 with runlocal)
+    budget     training FLOPs per run (default 5e12; 1e11 with runlocal)
 """
 
 from keras_objectives.compare import sweeps
@@ -46,7 +47,7 @@ def get_config(arg=None):
         "description": "Four objectives, three probe tasks and held-out "
                        "LM: where a comparison's wall time goes.",
         "seeds": [0, 1, 2],
-        "budget": {"flops": 1e11 if smoke else 1e12},
+        "budget": {"flops": 1e11 if smoke else 5e12},
         "base": base,
         "arms": sweeps.objective_by_attention(pairs),
         "evaluations": [
