@@ -50,10 +50,10 @@ def input_stream(rows, objective, config, shuffle=True, start_example=0,
         autotune_model: run tf.data's autotuning model thread. Off by
             default: destroying an iterator waits for that thread's
             current optimization period (it grows to a minute), which
-            stalled the end of one `fit` in four by 30-57 s. Without it,
-            `AUTOTUNE` parallelism is TF's default (the smaller of 16 and
-            the tf.data thread pool) and prefetching sizes its buffer
-            inline.
+            stalled the end of about one `fit` in four by 20-57 s.
+            Without it, `AUTOTUNE` parallelism is TF's default (the
+            smaller of 16 and the tf.data thread pool) and prefetching
+            sizes its buffer inline.
 
     Returns:
         A `tf.data.Dataset` of `(x, y, sample_weight)` batches.

@@ -14,8 +14,9 @@ expect most arms not to beat their untrained body: the report says so,
 and how many seeds would settle each difference (docs/methodology.md).
 
 The README's main command, `:runlocal` (8e11 FLOPs per run), took
-5-8 minutes on 2 idle cores, about two thirds of it training (docs/comparing.md,
-"The quickstart, as run"); then open runs/quickstart/report.html:
+5-8 minutes on 2 idle cores, about two thirds of it training
+(docs/comparing.md, "The quickstart, as run"); then open
+runs/quickstart/report.html:
 
     keras-objectives compare recipes/quickstart.py:runlocal --workdir runs/quickstart
 
