@@ -48,9 +48,10 @@ def input_stream(rows, objective, config, shuffle=True, start_example=0,
         num_parallel_calls, prefetch: tf.data settings (never change what
             the stream holds).
         autotune_model: run tf.data's autotuning model thread. Off by
-            default: destroying an iterator waits for that thread's
-            current optimization period (it grows to a minute), which
-            stalled the end of about one `fit` in four by 20-57 s.
+            default: destroying an iterator waits for that thread,
+            whose sleep between optimizations grows over the iterator's
+            life; it stalled the end of about one `fit` in four by
+            20-57 s.
             Without it, `AUTOTUNE` parallelism is TF's default (the
             smaller of 16 and the tf.data thread pool) and prefetching
             sizes its buffer inline.
