@@ -51,10 +51,9 @@ def input_stream(rows, objective, config, shuffle=True, start_example=0,
             default: destroying an iterator waits for that thread,
             whose sleep between optimizations grows over the iterator's
             life; it stalled the end of about one `fit` in four by
-            20-57 s.
-            Without it, `AUTOTUNE` parallelism is TF's default (the
-            smaller of 16 and the tf.data thread pool) and prefetching
-            sizes its buffer inline.
+            20-57 s. Without it, `AUTOTUNE` parallelism is TF's default
+            (the smaller of 16 and the tf.data thread pool) and
+            prefetching sizes its buffer inline.
 
     Returns:
         A `tf.data.Dataset` of `(x, y, sample_weight)` batches.

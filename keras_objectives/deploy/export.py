@@ -67,7 +67,8 @@ def check_run_dir(run_dir, step=None):
     if step is None:
         return saved[-1]
     initial = checkpointing.initial_weights_path(run_dir)
-    if step == 0 and os.path.isfile(initial):
+    has_initial = os.path.isfile(initial)
+    if step == 0 and has_initial:
         return 0, os.path.dirname(initial)  # The untrained reference.
     for found, path in saved:
         if found == step:
@@ -75,7 +76,7 @@ def check_run_dir(run_dir, step=None):
     raise invalid(
         "step", step,
         f"one of the saved checkpoint steps {[s for s, _ in saved]}"
-        + (" or 0 (the initial weights)" if os.path.isfile(initial) else ""),
+        + (" or 0 (the initial weights)" if has_initial else ""),
         "Older checkpoints are pruned (`training.keep_checkpoints`); omit "
         "--step for the last one")
 
@@ -158,10 +159,9 @@ def export_run(run_dir, output, step=None, overwrite=False):
 
     chosen, path = check_run_dir(run_dir, step)
     output = check_output_dir("output", output, overwrite)
-    state = {}  # The initial weights have no training state.
-    state_path = os.path.join(path, "state.json")
-    if os.path.isfile(state_path):
-        with open(state_path) as f:
+    state = {}  # Step 0, the initial weights, has no training state.
+    if chosen:
+        with open(os.path.join(path, "state.json")) as f:
             state = json.load(f)
     model, objective, corpus, config = training.load_run(run_dir, chosen)
     backbone = model.backbone
