@@ -39,14 +39,16 @@ def add_timing(workdir, setup_seconds=0.0, run=None, run_seconds=0.0,
                evaluation_seconds=0.0):
     """Add seconds to `timing.json` (`run` is `(arm, seed)`)."""
     record = read_timing(workdir)
+    # Microseconds: a run shorter than a millisecond (a test's fake
+    # `train`) must not round to 0 s.
     record["setup_seconds"] = round(record["setup_seconds"] + setup_seconds,
-                                    3)
+                                    6)
     if run is not None:
         entry = record["runs"].setdefault(f"{run[0]}/{run[1]}", {
             "run_seconds": 0.0, "evaluation_seconds": 0.0})
-        entry["run_seconds"] = round(entry["run_seconds"] + run_seconds, 3)
+        entry["run_seconds"] = round(entry["run_seconds"] + run_seconds, 6)
         entry["evaluation_seconds"] = round(
-            entry["evaluation_seconds"] + evaluation_seconds, 3)
+            entry["evaluation_seconds"] + evaluation_seconds, 6)
     atomic_write_json(os.path.join(workdir, FILE), record)
     return record
 
